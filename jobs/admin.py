@@ -1,0 +1,59 @@
+"""Admin for tasks (read-only, with cancel and delete-finished actions) and articles."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from . import lifecycle
+from .exceptions import TaskAlreadyFinished
+from .models import Article, TaskInfo
+
+
+@admin.register(TaskInfo)
+class TaskInfoAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "progress_bar", "owner", "kind", "age", "processed_items", "total_items"]
+    list_filter = ["status", "kind", "created_at"]
+    search_fields = ["id", "name", "owner__username", "current_item", "error"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    actions = ["cancel_tasks", "delete_finished"]
+    readonly_fields = [field.name for field in TaskInfo._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # rows change only through the use cases
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_bar(self, task):
+        return format_html('<progress max="100" value="{}"></progress> {}%', task.progress, round(task.progress))
+
+    @admin.display(description="age", ordering="created_at")
+    def age(self, task):
+        return timesince(task.created_at, timezone.now())
+
+    @admin.action(description="Cancel selected tasks", permissions=["view"])
+    def cancel_tasks(self, request, queryset):
+        cancelled, refused = 0, 0
+        for task_id in queryset.values_list("pk", flat=True):
+            try:
+                lifecycle.cancel_task(task_id, by=request.user)
+                cancelled += 1
+            except TaskAlreadyFinished:
+                refused += 1
+        self.message_user(request, f"Cancelled or asked to stop: {cancelled}; already finished: {refused}.")
+
+    @admin.action(description="Delete selected finished tasks", permissions=["delete"])
+    def delete_finished(self, request, queryset):
+        deleted, _ = queryset.finished().delete()
+        self.message_user(request, f"Deleted {deleted} finished tasks (unfinished ones were kept).", messages.INFO)
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "url", "source", "topic", "sentiment_label", "relevance", "analyzed_at", "created_at"]
+    list_filter = ["topic", "source", "sentiment_label", "model_used"]
+    search_fields = ["title", "url", "content", "summary"]
+    date_hierarchy = "created_at"

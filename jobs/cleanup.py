@@ -1,0 +1,26 @@
+"""Delete finished tasks past an age, in batches, without loading them."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import TaskInfo
+
+
+def finished_before(max_age_hours: float):
+    cutoff = timezone.now() - timedelta(hours=max_age_hours)
+    return TaskInfo.objects.finished().filter(completed_at__lt=cutoff)
+
+
+def cleanup_old_tasks(max_age_hours: float = 24, batch_size: int | None = None) -> int:
+    """Delete finished tasks that ended more than max_age_hours ago; return the count."""
+    batch_size = batch_size or settings.STATUSMSG["CLEANUP_BATCH_SIZE"]
+    deleted = 0
+    while True:
+        # Only ids, one batch at a time: memory stays flat whatever the table holds.
+        ids = list(finished_before(max_age_hours).order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        count, _ = TaskInfo.objects.filter(pk__in=ids).delete()
+        deleted += count

@@ -1,0 +1,121 @@
+"""Use cases that move a task through its states: create, start, finish, cancel.
+
+Every state change is one guarded UPDATE (`WHERE status IN …`), so two processes racing
+to change the same row cannot both win, and a final state is never overwritten.
+"""
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from . import outcomes
+from .events import announce_on_commit
+from .exceptions import TaskAlreadyFinished
+from .models import Status, TaskInfo
+from .registry import get_job_kind
+
+logger = logging.getLogger(__name__)
+
+UNFINISHED = (Status.PENDING, Status.RUNNING)
+
+
+def create_task(
+    name: str,
+    total_items: int = 0,
+    metadata: dict | None = None,
+    owner=None,
+    kind: str = "bulk_save",
+    params: dict | None = None,
+):
+    """Create a pending task and enqueue it once the row has committed; return its id."""
+    job_kind = get_job_kind(kind)
+    with transaction.atomic():
+        task = TaskInfo.objects.create(
+            name=name,
+            kind=kind,
+            owner=owner,
+            total_items=total_items,
+            metadata=metadata or {},
+            params=params or {},
+        )
+        # The worker looks the row up by id: enqueueing before commit could hand it an
+        # id it cannot see yet.
+        transaction.on_commit(lambda: _enqueue(task.pk, job_kind.name, job_kind.effective_timeout))
+        announce_on_commit(task.pk)
+    return task.pk
+
+
+def _enqueue(task_id, kind: str, timeout: int) -> None:
+    queue_id = async_task("jobs.worker.run_task", str(task_id), task_name=f"{kind}:{task_id}", timeout=timeout)
+    TaskInfo.objects.filter(pk=task_id).update(queue_task_id=queue_id or "", seq=F("seq") + 1)
+
+
+def start_task(task_id) -> bool:
+    """Move a pending task to running; False if it is no longer pending (e.g. cancelled)."""
+    now = timezone.now()
+    started = TaskInfo.objects.filter(pk=task_id, status=Status.PENDING).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, seq=F("seq") + 1
+    )
+    if started:
+        announce_on_commit(task_id)
+    return bool(started)
+
+
+def finish_task(
+    task_id,
+    status: Status,
+    *,
+    result=None,
+    error: str = "",
+    processed_items: int | None = None,
+    from_statuses=UNFINISHED,
+) -> bool:
+    """End a task in a final status; False if it had already ended (nothing is written)."""
+    assert status in (Status.COMPLETED, Status.FAILED, Status.CANCELLED), status
+    fields = {
+        "status": status,
+        "completed_at": timezone.now(),
+        "result": result,
+        "error": error,
+        "seq": F("seq") + 1,
+    }
+    if processed_items is not None:
+        fields["processed_items"] = processed_items
+    if status == Status.COMPLETED:
+        fields["progress"] = 100.0
+    with transaction.atomic():
+        ended = TaskInfo.objects.filter(pk=task_id, status__in=from_statuses).update(**fields)
+        if ended:
+            # Same transaction as the UPDATE that won: the owner hears exactly once.
+            outcomes.on_task_finished(TaskInfo.objects.select_related("owner").get(pk=task_id))
+            announce_on_commit(task_id)
+    return bool(ended)
+
+
+def cancel_task(task_id, by=None) -> TaskInfo:
+    """Cancel a task: a pending one at once, a running one at its next progress write.
+
+    Raise TaskAlreadyFinished for a task that has ended. Return the task as it now is.
+    """
+    task = TaskInfo.objects.get(pk=task_id)
+    who = by.get_username() if by is not None else "system"
+    if task.status == Status.PENDING:
+        if finish_task(task_id, Status.CANCELLED, error=f"Cancelled by {who} before it started",
+                       from_statuses=(Status.PENDING,)):
+            logger.info("task id=%s cancelled while pending by=%s", task_id, who)
+            return TaskInfo.objects.get(pk=task_id)
+        task.refresh_from_db()  # it started (or ended) meanwhile
+    if task.status == Status.RUNNING:
+        requested = TaskInfo.objects.filter(
+            pk=task_id, status=Status.RUNNING, cancel_requested_at__isnull=True
+        ).update(cancel_requested_at=timezone.now(), seq=F("seq") + 1)
+        if requested:
+            logger.info("task id=%s cancel requested by=%s", task_id, who)
+            announce_on_commit(task_id, message="Cancellation requested")
+        task.refresh_from_db()
+        if task.status == Status.RUNNING:
+            return task
+    raise TaskAlreadyFinished(f"The task has already finished with status '{task.status}'.")

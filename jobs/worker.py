@@ -1,0 +1,94 @@
+"""The entry point django-q2 runs for every job: start, heartbeat, run, end the row."""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.models import F
+from django.utils import timezone
+
+from . import lifecycle
+from .exceptions import JobCancelled
+from .models import Status, TaskInfo
+from .registry import get_job_kind
+from .reporting import ProgressReporter
+
+logger = logging.getLogger(__name__)
+
+
+def run_task(task_id: str) -> str:
+    """Run the job behind task_id to a final state; return that state."""
+    task = TaskInfo.objects.filter(pk=task_id).first()
+    if task is None:
+        logger.warning("task id=%s vanished before it ran", task_id)
+        return "missing"
+    if not lifecycle.start_task(task_id):
+        # Cancelled while queued (or delivered twice): a job that is not pending never starts.
+        logger.info("task id=%s not started status=%s", task_id, task.status)
+        return "not-started"
+
+    reporter = ProgressReporter(task_id, task.total_items)
+    heartbeat = Heartbeat(task_id, reporter.stop_requested)
+    heartbeat.start()
+    try:
+        result = get_job_kind(task.kind).function(progress_callback=reporter, **task.params)
+    except JobCancelled as exc:
+        reporter.flush()
+        lifecycle.finish_task(
+            task_id, Status.CANCELLED, result=exc.partial_result, error="Cancelled on request",
+            processed_items=reporter.processed,
+        )
+        logger.info("task id=%s cancelled processed=%s", task_id, reporter.processed)
+    except Exception as exc:
+        logger.exception("task id=%s failed", task_id)
+        reporter.flush()
+        lifecycle.finish_task(
+            task_id, Status.FAILED, error=f"{type(exc).__name__}: {exc}", processed_items=reporter.processed
+        )
+    else:
+        reporter.flush()
+        lifecycle.finish_task(task_id, Status.COMPLETED, result=result, processed_items=reporter.processed)
+        logger.info("task id=%s completed writes=%s", task_id, reporter.writes)
+    finally:
+        heartbeat.stop()
+    return TaskInfo.objects.values_list("status", flat=True).get(pk=task_id)
+
+
+class Heartbeat(threading.Thread):
+    """Refresh heartbeat_at while the job runs, and pass on a cancel request.
+
+    One slow item must not make a live job look dead to the reaper, and a job that
+    reports no progress must still learn that someone asked it to stop.
+    """
+
+    def __init__(self, task_id, stop_requested: threading.Event):
+        super().__init__(name=f"heartbeat-{task_id}", daemon=True)
+        self.task_id = task_id
+        self.stop_requested = stop_requested
+        self._finished = threading.Event()
+
+    def run(self) -> None:
+        interval = settings.STATUSMSG["HEARTBEAT_INTERVAL"]
+        try:
+            while not self._finished.wait(interval):
+                self.beat()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def beat(self) -> None:
+        try:
+            close_old_connections()
+            alive = TaskInfo.objects.filter(pk=self.task_id, status=Status.RUNNING).update(
+                heartbeat_at=timezone.now(), seq=F("seq") + 1
+            )
+            asked_to_stop = TaskInfo.objects.filter(pk=self.task_id, cancel_requested_at__isnull=False).exists()
+        except Exception:  # a lost beat is retried next time; the job goes on
+            logger.exception("heartbeat failed task id=%s", self.task_id)
+            return
+        if not alive or asked_to_stop:
+            self.stop_requested.set()
+
+    def stop(self) -> None:
+        self._finished.set()
+        self.join(timeout=5)

@@ -1,0 +1,3 @@
+"""WebSocket routes (the consumers arrive with the realtime issue)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,19 @@
+import pytest
+
+from jobs import lifecycle
+
+
+@pytest.fixture
+def make_task(user):
+    """Create a task row (no worker runs it) and return its id."""
+
+    def make(owner=user, total_items=10, kind="bulk_save", params=None, **extra):
+        return lifecycle.create_task(
+            name="test task", total_items=total_items, owner=owner, kind=kind, params=params or {}, **extra
+        )
+
+    return make
+
+
+def article(n: int, **fields) -> dict:
+    return {"url": f"https://example.com/articles/{n}", "title": f"Article {n}", "content": "Body", **fields}

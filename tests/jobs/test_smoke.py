@@ -1,0 +1,16 @@
+import pytest
+
+from jobs.models import Article, Status, TaskInfo
+from jobs.worker import run_task
+
+from .conftest import article
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_save_runs_to_completed_through_the_worker_entry(make_task):
+    task_id = make_task(total_items=3, params={"articles": [article(1), article(2), article(1)]})
+    assert run_task(str(task_id)) == Status.COMPLETED
+    task = TaskInfo.objects.get(pk=task_id)
+    assert task.result == {"saved": 2, "duplicates": 1, "errors": []}
+    assert task.progress == 100.0 and task.processed_items == 3
+    assert Article.objects.count() == 2

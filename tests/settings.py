@@ -1,0 +1,25 @@
+"""Test settings: SQLite and the in-memory channel layer, or with STATUSMSG_TEST_SERVICES=1
+the real PostgreSQL (TEST_DATABASE_URL) and Redis (REDIS_URL) for the `services` tests."""
+
+from statusmsg.settings import *  # noqa: F403
+from statusmsg.settings import _database, env
+
+USE_REAL_SERVICES = env.bool("STATUSMSG_TEST_SERVICES", default=False)
+TEST_DATABASE_URL = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/statusmsg")
+TEST_REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+if USE_REAL_SERVICES:
+    DATABASES = {"default": _database(TEST_DATABASE_URL)}
+    REDIS_URL = TEST_REDIS_URL
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="statusmsg-test")},
+        }
+    }
+else:
+    DATABASES = {"default": _database("sqlite://:memory:")}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STATUSMSG = {**STATUSMSG, "PROGRESS_INTERVAL": 0.05, "HEARTBEAT_INTERVAL": 0.2}  # noqa: F405
