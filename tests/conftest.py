@@ -78,3 +78,23 @@ def other_api(other_user):
 @pytest.fixture
 def staff_api(staff_user):
     return _client_for(staff_user)
+
+
+@pytest.fixture
+def qcluster(transactional_db):
+    """A real `manage.py qcluster` process on the test database; stopped after the test."""
+    from tests.processes import Qcluster
+
+    cluster = Qcluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def daphne(transactional_db):
+    """A real daphne process serving statusmsg on a free port; stopped after the test."""
+    from tests.processes import Daphne
+
+    server = Daphne().start()
+    yield server
+    server.stop()
