@@ -18,7 +18,10 @@ if USE_REAL_SERVICES:
         }
     }
 else:
-    DATABASES = {"default": _database("sqlite://:memory:")}
+    # A file, not :memory:: shared-cache memory databases lock whole tables, and the worker
+    # tests run a job and its heartbeat in threads that write at the same time.
+    DATABASES = {"default": _database(f"sqlite:///{VAR_DIR / 'test-default.sqlite3'}")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

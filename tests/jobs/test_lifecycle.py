@@ -1,0 +1,123 @@
+"""The task state machine: every legal move, and the refusal of every illegal one."""
+
+import pytest
+
+from jobs import lifecycle
+from jobs.exceptions import JobCancelled, TaskAlreadyFinished
+from jobs.models import Status, TaskInfo
+from jobs.reporting import ProgressReporter
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def row(task_id) -> TaskInfo:
+    return TaskInfo.objects.get(pk=task_id)
+
+
+def test_new_task_is_pending_owned_and_enqueued(make_task, user):
+    task = row(make_task(metadata={"topic": "t"}))
+    assert (task.status, task.seq, task.owner, task.metadata) == (Status.PENDING, 2, user, {"topic": "t"})
+    # seq 1 at insert, 2 once the queue id was stored after commit
+    assert task.queue_task_id
+
+
+def test_create_task_enqueues_only_after_commit(user, django_capture_on_commit_callbacks):
+    from django.db import transaction
+    from django_q.models import OrmQ
+
+    with transaction.atomic():
+        lifecycle.create_task("t", owner=user, params={"articles": []})
+        assert OrmQ.objects.count() == 0
+    assert OrmQ.objects.count() == 1
+
+
+def test_create_task_refuses_an_unknown_kind(user):
+    with pytest.raises(LookupError, match="unknown job kind"):
+        lifecycle.create_task("t", owner=user, kind="nope")
+    assert not TaskInfo.objects.exists()
+
+
+def test_pending_to_running_bumps_seq_and_sets_started(make_task):
+    task_id = make_task()
+    before = row(task_id).seq
+    assert lifecycle.start_task(task_id)
+    task = row(task_id)
+    assert task.status == Status.RUNNING and task.started_at and task.heartbeat_at
+    assert task.seq == before + 1
+
+
+@pytest.mark.parametrize("final", [Status.COMPLETED, Status.FAILED, Status.CANCELLED])
+def test_running_task_reaches_each_final_state(make_task, final):
+    task_id = make_task()
+    lifecycle.start_task(task_id)
+    assert lifecycle.finish_task(task_id, final, result={"ok": 1}, error="why")
+    task = row(task_id)
+    assert task.status == final and task.completed_at and task.result == {"ok": 1}
+
+
+@pytest.mark.parametrize("first", [Status.COMPLETED, Status.FAILED, Status.CANCELLED])
+@pytest.mark.parametrize("second", [Status.COMPLETED, Status.FAILED, Status.CANCELLED])
+def test_final_state_is_never_overwritten(make_task, first, second):
+    task_id = make_task()
+    lifecycle.start_task(task_id)
+    lifecycle.finish_task(task_id, first, result={"first": True})
+    seq = row(task_id).seq
+    assert not lifecycle.finish_task(task_id, second, result={"second": True})
+    task = row(task_id)
+    assert (task.status, task.result, task.seq) == (first, {"first": True}, seq)
+
+
+def test_completed_task_cannot_start_again(make_task):
+    task_id = make_task()
+    lifecycle.start_task(task_id)
+    lifecycle.finish_task(task_id, Status.COMPLETED)
+    assert not lifecycle.start_task(task_id)
+    assert row(task_id).status == Status.COMPLETED
+
+
+def test_cancel_of_pending_task_ends_it_at_once_and_it_never_starts(make_task, user):
+    task_id = make_task()
+    task = lifecycle.cancel_task(task_id, by=user)
+    assert task.status == Status.CANCELLED and "before it started" in task.error
+    assert not lifecycle.start_task(task_id)
+
+
+def test_cancel_of_running_task_only_requests_it(make_task, user):
+    task_id = make_task()
+    lifecycle.start_task(task_id)
+    task = lifecycle.cancel_task(task_id, by=user)
+    assert task.status == Status.RUNNING and task.cancel_requested_at
+
+
+@pytest.mark.parametrize("final", [Status.COMPLETED, Status.FAILED, Status.CANCELLED])
+def test_cancel_of_finished_task_is_refused_with_its_status(make_task, user, final):
+    task_id = make_task()
+    lifecycle.start_task(task_id)
+    lifecycle.finish_task(task_id, final)
+    with pytest.raises(TaskAlreadyFinished, match=final.value):
+        lifecycle.cancel_task(task_id, by=user)
+
+
+def test_progress_write_after_cancel_request_stops_the_job(make_task, user):
+    task_id = make_task(total_items=10)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 10, interval=0)
+    reporter(1)
+    lifecycle.cancel_task(task_id, by=user)
+    with pytest.raises(JobCancelled):
+        reporter(2)
+    # and every later call stops at once, without touching the row
+    with pytest.raises(JobCancelled):
+        reporter(3)
+
+
+def test_late_progress_write_after_final_state_is_refused(make_task):
+    task_id = make_task(total_items=10)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 10, interval=0)
+    lifecycle.finish_task(task_id, Status.CANCELLED)
+    seq = row(task_id).seq
+    with pytest.raises(JobCancelled):
+        reporter(5, current="late")
+    task = row(task_id)
+    assert (task.status, task.processed_items, task.current_item, task.seq) == (Status.CANCELLED, 0, "", seq)

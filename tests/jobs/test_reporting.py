@@ -1,0 +1,83 @@
+"""Throttled progress writes: bounded UPDATEs, first and last always written."""
+
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from jobs import lifecycle
+from jobs.models import TaskInfo
+from jobs.reporting import ProgressReporter
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def progress_updates(queries) -> int:
+    return sum(1 for q in queries if q["sql"].startswith('UPDATE "jobs_taskinfo"') and "processed_items" in q["sql"])
+
+
+def test_100k_progress_calls_make_bounded_writes_and_end_exact(make_task):
+    total = 100_000
+    task_id = make_task(total_items=total)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, total, interval=0.05)
+    started = time.monotonic()
+    with CaptureQueriesContext(connection) as queries:
+        for processed in range(1, total + 1):
+            reporter(processed, current=f"item {processed}")
+    duration = time.monotonic() - started
+    writes = progress_updates(queries.captured_queries)
+    assert writes == reporter.writes
+    assert writes <= duration / 0.05 + 2
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.processed_items, task.progress, task.current_item) == (total, 100.0, f"item {total}")
+
+
+def test_first_call_is_written_at_once(make_task):
+    task_id = make_task(total_items=1000)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 1000, interval=3600)
+    reporter(1, current="first")
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.processed_items, task.current_item, task.progress) == (1, "first", 0.1)
+
+
+def test_throttled_value_is_written_by_flush(make_task):
+    task_id = make_task(total_items=0)  # unknown total: no "last item" to detect
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 0, interval=3600)
+    for processed in range(1, 501):
+        reporter(processed)
+    assert TaskInfo.objects.get(pk=task_id).processed_items == 1
+    reporter.flush()
+    assert TaskInfo.objects.get(pk=task_id).processed_items == 500
+    assert reporter.writes == 2
+
+
+def test_every_write_bumps_seq(make_task):
+    task_id = make_task(total_items=3)
+    lifecycle.start_task(task_id)
+    seq = TaskInfo.objects.get(pk=task_id).seq
+    reporter = ProgressReporter(task_id, 3, interval=0)
+    for processed in (1, 2, 3):
+        reporter(processed)
+    assert TaskInfo.objects.get(pk=task_id).seq == seq + 3
+
+
+def test_current_item_is_cut_to_a_bounded_size(make_task):
+    task_id = make_task(total_items=2)
+    lifecycle.start_task(task_id)
+    ProgressReporter(task_id, 2, interval=0)(1, current="x" * 10_000)
+    assert len(TaskInfo.objects.get(pk=task_id).current_item) == 500
+
+
+def test_batch_report_is_kept_on_the_row_and_bounded(make_task):
+    task_id = make_task(total_items=10)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 10, interval=0)
+    for batch in range(1, 251):
+        reporter.report_batch(batch, 250, saved=batch)
+    batches = TaskInfo.objects.get(pk=task_id).metadata["batches"]
+    assert len(batches) == 200
+    assert batches[-1]["batch_completed"] == 250 and batches[-1]["saved"] == 250
