@@ -116,6 +116,8 @@ def cancel_task(task_id, by=None) -> TaskInfo:
             logger.info("task id=%s cancel requested by=%s", task_id, who)
             announce_on_commit(task_id, message="Cancellation requested")
         task.refresh_from_db()
-        if task.status == Status.RUNNING:
+        # Our request may already have been honoured (the row is cancelled by now): that
+        # is a success, not "already finished".
+        if requested or task.status == Status.RUNNING:
             return task
     raise TaskAlreadyFinished(f"The task has already finished with status '{task.status}'.")
