@@ -31,8 +31,18 @@ JOB_KINDS = {
 }
 
 
+def extra_job_kinds() -> dict[str, JobKind]:
+    """Return the kinds that STATUSMSG['EXTRA_JOB_KINDS'] adds ("name=dotted.path,…")."""
+    kinds = {}
+    for entry in filter(None, (part.strip() for part in settings.STATUSMSG["EXTRA_JOB_KINDS"].split(","))):
+        name, _, path = entry.partition("=")
+        kinds[name.strip()] = JobKind(name.strip(), path.strip(), timeout=settings.STATUSMSG["TASK_TIMEOUT"])
+    return kinds
+
+
 def get_job_kind(name: str) -> JobKind:
+    kinds = {**extra_job_kinds(), **JOB_KINDS}
     try:
-        return JOB_KINDS[name]
+        return kinds[name]
     except KeyError:
-        raise LookupError(f"unknown job kind {name!r}; known: {', '.join(sorted(JOB_KINDS))}") from None
+        raise LookupError(f"unknown job kind {name!r}; known: {', '.join(sorted(kinds))}") from None

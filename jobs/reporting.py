@@ -38,10 +38,12 @@ class ProgressReporter:
         self._unwritten = False
 
     def __call__(self, processed: int, current=None) -> None:
-        if self.stop_requested.is_set():
-            raise JobCancelled()
+        # Record first: the job reported this item done even if it must stop now.
         self.processed = processed
         self.current = current
+        if self.stop_requested.is_set():
+            self._unwritten = True
+            raise JobCancelled()
         now = self.clock()
         is_first = self._last_write_at is None
         is_last = self.total_items > 0 and processed >= self.total_items

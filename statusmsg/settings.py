@@ -122,6 +122,9 @@ STATUSMSG_DEFAULTS = {
     "TASK_TIMEOUT": 3600,  # seconds; per-kind overrides live in the job registry
     "CLEANUP_BATCH_SIZE": 2000,
     "ADMIN_PASSWORD": "",
+    # More job kinds, "name=dotted.path.to.function,…": for plugins, and for the tests'
+    # own jobs inside real worker processes.
+    "EXTRA_JOB_KINDS": "",
 }
 STATUSMSG = {
     key: env(f"STATUSMSG_{key}", cast=type(default), default=default)

@@ -37,6 +37,7 @@ def process_env(**overrides) -> dict:
         "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "statusmsg-test"),
         "STATUSMSG_PROGRESS_INTERVAL": str(settings.STATUSMSG["PROGRESS_INTERVAL"]),
         "STATUSMSG_HEARTBEAT_INTERVAL": str(settings.STATUSMSG["HEARTBEAT_INTERVAL"]),
+        "STATUSMSG_EXTRA_JOB_KINDS": settings.STATUSMSG["EXTRA_JOB_KINDS"],
         "DEBUG": "true",
         "PYTHONUNBUFFERED": "1",
     }

@@ -25,4 +25,10 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STATUSMSG = {**STATUSMSG, "PROGRESS_INTERVAL": 0.05, "HEARTBEAT_INTERVAL": 0.2}  # noqa: F405
+TEST_JOB_KINDS = "counting=tests.jobs.jobfuncs.counting_job,silent=tests.jobs.jobfuncs.silent_slow_job"
+STATUSMSG = {  # noqa: F405
+    **STATUSMSG,  # noqa: F405
+    "PROGRESS_INTERVAL": 0.05,
+    "HEARTBEAT_INTERVAL": 0.2,
+    "EXTRA_JOB_KINDS": TEST_JOB_KINDS,
+}

@@ -18,15 +18,3 @@ def make_task(user):
 def article(n: int, **fields) -> dict:
     return {"url": f"https://example.com/articles/{n}", "title": f"Article {n}", "content": "Body", **fields}
 
-
-@pytest.fixture
-def test_kinds(monkeypatch):
-    """Register the job kinds of tests/jobs/jobfuncs.py for this test."""
-    from jobs.registry import JOB_KINDS, JobKind
-
-    kinds = {
-        "counting": JobKind("counting", "tests.jobs.jobfuncs.counting_job", timeout=120),
-        "silent": JobKind("silent", "tests.jobs.jobfuncs.silent_slow_job", timeout=120),
-    }
-    monkeypatch.setattr("jobs.registry.JOB_KINDS", {**JOB_KINDS, **kinds})
-    return kinds

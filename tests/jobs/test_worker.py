@@ -13,14 +13,14 @@ from jobs.worker import run_task
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_job_result_is_stored_on_completion(make_task, test_kinds):
+def test_job_result_is_stored_on_completion(make_task):
     task_id = make_task(kind="counting", total_items=5, params={"items": 5})
     assert run_task(str(task_id)) == Status.COMPLETED
     task = TaskInfo.objects.get(pk=task_id)
     assert task.result == {"counted": 5} and task.processed_items == 5 and task.progress == 100.0
 
 
-def test_failing_job_ends_failed_with_a_clear_error_and_the_traceback_logged(make_task, test_kinds, caplog):
+def test_failing_job_ends_failed_with_a_clear_error_and_the_traceback_logged(make_task, caplog):
     task_id = make_task(kind="counting", total_items=5, params={"items": 5, "fail_at": 3})
     with caplog.at_level(logging.ERROR, logger="jobs.worker"):
         assert run_task(str(task_id)) == Status.FAILED
@@ -30,7 +30,7 @@ def test_failing_job_ends_failed_with_a_clear_error_and_the_traceback_logged(mak
     assert "Traceback" in caplog.text and "item 3 is broken" in caplog.text
 
 
-def test_cancel_from_outside_stops_the_job_and_keeps_its_partial_result(make_task, test_kinds, user):
+def test_cancel_from_outside_stops_the_job_and_keeps_its_partial_result(make_task, user):
     task_id = make_task(kind="counting", total_items=1000, params={"items": 1000, "delay": 0.005})
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault("status", run_task(str(task_id))))
@@ -48,7 +48,7 @@ def test_cancel_from_outside_stops_the_job_and_keeps_its_partial_result(make_tas
     assert stopped_after < 1.0  # PROGRESS_INTERVAL is 0.05 s in tests
 
 
-def test_job_cancelled_while_queued_never_runs(make_task, test_kinds, user):
+def test_job_cancelled_while_queued_never_runs(make_task, user):
     task_id = make_task(kind="counting", total_items=5, params={"items": 5})
     lifecycle.cancel_task(task_id, by=user)
     assert run_task(str(task_id)) == "not-started"
@@ -56,7 +56,7 @@ def test_job_cancelled_while_queued_never_runs(make_task, test_kinds, user):
     assert task.status == Status.CANCELLED and task.started_at is None and task.result is None
 
 
-def test_silent_job_keeps_beating_so_it_does_not_look_dead(make_task, test_kinds):
+def test_silent_job_keeps_beating_so_it_does_not_look_dead(make_task):
     task_id = make_task(kind="silent", params={"seconds": 1.0})
     beats = []
     stop = threading.Event()
@@ -78,7 +78,7 @@ def test_silent_job_keeps_beating_so_it_does_not_look_dead(make_task, test_kinds
     assert len(beats) >= 3  # start + beats every 0.2 s during one silent second
 
 
-def test_heartbeat_passes_a_cancel_request_to_a_job_that_reports_rarely(make_task, test_kinds, user):
+def test_heartbeat_passes_a_cancel_request_to_a_job_that_reports_rarely(make_task, user):
     # 0.4 s per item with a 0.05 s progress interval: the request reaches the job through
     # the heartbeat (every 0.2 s), before its next progress call writes anything.
     task_id = make_task(kind="counting", total_items=50, params={"items": 50, "delay": 0.4})
