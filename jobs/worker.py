@@ -29,10 +29,10 @@ def run_task(task_id: str) -> str:
         return "not-started"
 
     reporter = ProgressReporter(task_id, task.total_items)
-    heartbeat = Heartbeat(task_id, reporter.stop_requested)
+    heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop)
     heartbeat.start()
     try:
-        result = get_job_kind(task.kind).function(progress_callback=reporter, **task.params)
+        result = get_job_kind(task.kind).function(progress_callback=reporter.update, **task.params)
     except JobCancelled as exc:
         reporter.flush()
         lifecycle.finish_task(
@@ -62,10 +62,10 @@ class Heartbeat(threading.Thread):
     reports no progress must still learn that someone asked it to stop.
     """
 
-    def __init__(self, task_id, stop_requested: threading.Event):
+    def __init__(self, task_id, on_stop_requested):
         super().__init__(name=f"heartbeat-{task_id}", daemon=True)
         self.task_id = task_id
-        self.stop_requested = stop_requested
+        self.on_stop_requested = on_stop_requested
         self._finished = threading.Event()
 
     def run(self) -> None:
@@ -87,7 +87,7 @@ class Heartbeat(threading.Thread):
             logger.exception("heartbeat failed task id=%s", self.task_id)
             return
         if not alive or asked_to_stop:
-            self.stop_requested.set()
+            self.on_stop_requested()
 
     def stop(self) -> None:
         self._finished.set()
