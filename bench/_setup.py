@@ -22,6 +22,7 @@ def setup(database: str = "statusmsg_bench") -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["DEBUG"] = "false"  # DEBUG keeps every query's SQL in memory
     import django
     from django.core.management import call_command
 
