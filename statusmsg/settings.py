@@ -70,6 +70,8 @@ def _database(url: str) -> dict:
     """Return a DATABASES entry for url, tuned for the backend it names."""
     config = env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        if config["NAME"] != ":memory:":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # WAL lets the web and worker processes read while one writes; IMMEDIATE
         # transactions take the write lock up front instead of failing on upgrade.
         config["OPTIONS"] = {
