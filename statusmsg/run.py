@@ -40,7 +40,7 @@ def main() -> int:
     finally:
         for child in reversed(children):
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+                child.send_signal(signal.SIGTERM)  # SIGINT may be ignored in a background job
         for child in reversed(children):
             try:
                 child.wait(timeout=10)
