@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def test_anonymous_is_refused_with_4403_on_every_socket(make_job):
     job_id = await amake(make_job)()
     for path in (f"/ws/bulk-process/{job_id}", "/ws/progress/news", "/ws/tasks/"):
-        communicator, connected, code = await open_socket(path)
+        _, connected, code = await open_socket(path)
         assert (connected, code) == (False, 4403), path
 
 
