@@ -230,14 +230,25 @@
         return new Date(other.dataset.createdAt) < new Date(task.created_at);
       });
       rowsBody.insertBefore(row, before || null);
+      if (rowsBody.rows.length > options.listLimit) rowsBody.deleteRow(-1);
       table.hidden = false;
       empty.hidden = true;
       return row;
     }
 
+    // A job the page has no row for gets one if it belongs in the newest-first window the
+    // page shows (a new job always does); older ones (the feed's snapshots go further back)
+    // only count in the summary.
+    function belongsOnPage(task) {
+      var rows = rowsBody.rows;
+      if (rows.length < options.listLimit) return true;
+      return new Date(task.created_at) > new Date(rows[rows.length - 1].dataset.createdAt);
+    }
+
     function show(task) {
       if (!task || !task.id || !tracker.accept(task.id, task.seq)) return;
-      fillTask(rowFor(task.id) || newRow(task), task);
+      var row = rowFor(task.id) || (belongsOnPage(task) ? newRow(task) : null);
+      if (row) fillTask(row, task);
       if (statuses[task.id] !== task.status) {
         statuses[task.id] = task.status;
         refreshSummarySoon();
@@ -261,22 +272,14 @@
       }, 250);
     }
 
-    // Join, then read: once the socket is subscribed, one read of the list covers any
-    // change made before it (while the page loaded, or while the socket was away).
-    function resync() {
-      api("GET", "/tasks?limit=" + options.listLimit).then(
-        function (page) {
-          page.tasks.slice().reverse().forEach(show);
-          showSummary(page.summary);
-        },
-        function () {}
-      );
-    }
-
     var socket = new LiveSocket("/ws/tasks/", {
       indicator: document.querySelector("[data-live-state]"),
       pingIntervalMs: 20000,
-      onOpen: resync,
+      // The feed sends the user's jobs as snapshots on every connect, so the rows need no
+      // replay after a reconnect; the counts are read again in case a job ended meanwhile.
+      onOpen: function (info) {
+        if (info.reconnected) refreshSummarySoon();
+      },
       onMessage: function (message) {
         if (message.type === "job_update" || message.type === "status_request") show(message.task);
       },
