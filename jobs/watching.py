@@ -112,11 +112,12 @@ class ProgressDisplay:
             self.console.print(f"result: {json.dumps(snapshot['result'], ensure_ascii=False)}", markup=False)
 
 
-def poll_task(task_id, display: ProgressDisplay, interval: float = 0.5, sleep=time.sleep) -> dict:
+def poll_task(task_id, display: ProgressDisplay, interval: float = 0.5, sleep=None) -> dict:
     """Read the job's row every interval seconds until it ends; return its final snapshot.
 
     Raise TaskNotFound for an unknown or malformed id.
     """
+    sleep = sleep or time.sleep
     while True:
         snapshot = task_snapshot(get_task(task_id))
         display.show(snapshot)
