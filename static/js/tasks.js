@@ -91,7 +91,7 @@
       bar.setAttribute("aria-valuenow", String(Math.round(progress)));
       var fill = $(bar, ".progress-fill");
       fill.style.width = progress.toFixed(2) + "%";
-      fill.className = "progress-fill status-" + task.status;
+      fill.className = "progress-fill fill-" + task.status;
     }
     setText(root, "counts", task.processed_items + " / " + task.total_items + " \u00b7 " + Math.round(progress) + " %");
 
@@ -172,6 +172,7 @@
   function initDetail() {
     var root = document.getElementById("task");
     var taskId = root.dataset.taskId;
+    var cancelMessage = document.querySelector("[data-cancel-message]");
     var tracker = new LiveSocket.SeqTracker();
     var initial = readJson("task-snapshot");
     tracker.accept(initial.id, initial.seq);
@@ -181,6 +182,7 @@
       fillTask(root, task);
       setText(document, "name", task.name);
       fillDetailSections(task);
+      if (isFinished(task)) cancelMessage.textContent = ""; // "cancel requested" is history now
     }
 
     var socket = new LiveSocket("/ws/bulk-process/" + encodeURIComponent(taskId), {
@@ -193,9 +195,8 @@
     });
     socket.start();
 
-    var message = document.querySelector("[data-cancel-message]");
     $(root, '[data-action="cancel"]').addEventListener("click", function (event) {
-      cancelTask(taskId, event.currentTarget, message, show);
+      cancelTask(taskId, event.currentTarget, cancelMessage, show);
     });
     global.statusmsgPage = { socket: socket, tracker: tracker, show: show };
   }
