@@ -8,6 +8,11 @@ Reuse them from any tests/browser/ module:
     def test_something(logged_in_page, site):
         logged_in_page.goto("/tasks/")
 
+Mind: while Playwright runs, the test process cannot push to the channel layer (its
+sync API holds an event loop on this thread, which async_to_sync refuses; the publisher
+logs a warning). Changes a page should see live must come from the server processes:
+the REST API (e.g. httpx with a token), the cluster running a job, or a cancel click.
+
 Playwright's own browser download cannot work here (`playwright install` is never run):
 the browser is the system's /usr/bin/chromium (`apt-get install chromium`; .ci/run does it).
 """

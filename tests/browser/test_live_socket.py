@@ -170,3 +170,30 @@ def test_list_page_adds_a_job_created_after_it_loaded(logged_in_page, user):
     row.locator("text=2 / 5 · 40 %").wait_for()
     page.wait_for_selector('[data-count="running"]:text-is("1")')
     assert page.evaluate("window.__notReloaded") is True
+
+
+def test_detail_page_shows_batches_error_and_result_as_they_arrive(logged_in_page, user):
+    page = logged_in_page
+    task_id = running_task(user)
+    server = FakeServer(page, "**/ws/bulk-process/**")
+    page.goto(f"/tasks/{task_id}/")
+    server.wait_for_connections(1)
+    assert page.is_visible('[data-empty="batches"]')
+
+    batches = [{"batch_completed": 1, "total_batches": 2, "at": "2026-11-28T18:00:01+00:00", "saved": 100},
+               {"batch_completed": 2, "total_batches": 2, "at": "2026-11-28T18:00:02+00:00",
+                "errors": [{"index": 7, "error": "url: Enter a valid URL."}]}]
+    server.send(job_update(task_id, status="batch_update", seq=50, metadata={"batches": batches}))
+    page.wait_for_selector(".batch-log li >> nth=1")
+    assert page.locator(".batch-log li").all_text_contents() == [
+        "Batch 1 / 2 18:00:01 saved=100",
+        'Batch 2 / 2 18:00:02 errors=[{"index":7,"error":"url: Enter a valid URL."}]',
+    ]
+    assert page.is_hidden('[data-empty="batches"]')
+
+    server.send(job_update(task_id, status="error", status_="failed", seq=51, metadata={"batches": batches},
+                           error="<b>TypeError</b>: boom", completed_at="2026-11-28T18:00:03Z"))
+    page.wait_for_selector('#task [data-field="status"]:text-is("failed")')
+    assert page.text_content('[data-field="error"]') == "<b>TypeError</b>: boom"  # text, never markup
+    assert page.text_content('[data-field="completed_at"]') == "2026-11-28 18:00:03"
+    assert page.is_hidden('[data-section="result"]') and page.is_hidden('#task [data-action="cancel"]')

@@ -3,8 +3,10 @@
 import threading
 from contextlib import contextmanager
 
+import httpx
 import pytest
 from django.db import connection, transaction
+from rest_framework.authtoken.models import Token
 
 from jobs import lifecycle
 from jobs.models import Article, Status, TaskInfo
@@ -104,6 +106,21 @@ def test_login_start_a_job_and_watch_its_bar_reach_100_percent(site, logged_in_p
     assert task.status == Status.COMPLETED and task.result["saved"] == 1000
     assert Article.objects.filter(source="demo").count() == 1000
     screenshot(page, "task-list-completed")
+
+
+def test_a_job_started_elsewhere_appears_and_runs_without_reload(site, logged_in_page, user):
+    page = logged_in_page
+    page.wait_for_selector('[data-live-state][data-state="live"]')
+    page.evaluate("window.__notReloaded = true")
+    token = Token.objects.create(user=user).key
+    answer = httpx.post(f"{site.http_url}/api/background-tasks/bulk-save", headers={"Authorization": f"Token {token}"},
+                        json={"articles": articles(250, prefix="elsewhere")}, timeout=10)
+    assert answer.status_code == 202, answer.text
+    task_id = answer.json()["task_id"]
+    row = page.locator(f'tr[data-task-id="{task_id}"]')
+    row.locator('[data-field="status"]:text-is("completed")').wait_for(timeout=60_000)
+    assert row.locator('[data-field="counts"]').text_content() == "250 / 250 · 100 %"
+    assert page.evaluate("window.__notReloaded") is True
 
 
 def test_cancel_a_running_job_from_its_page(site, logged_in_page, user):
