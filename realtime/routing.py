@@ -1,3 +1,11 @@
-"""WebSocket routes (the consumers arrive with the realtime issue)."""
+"""WebSocket routes; each works with and without its trailing slash."""
 
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from .consumers import BulkProcessConsumer, TaskFeedConsumer, TopicConsumer
+
+websocket_urlpatterns: list = [
+    re_path(r"^ws/bulk-process/(?P<job_id>[^/]+)/?$", BulkProcessConsumer.as_asgi()),
+    re_path(r"^ws/progress/(?P<topic_id>[^/]+)/?$", TopicConsumer.as_asgi()),
+    re_path(r"^ws/tasks/?$", TaskFeedConsumer.as_asgi()),
+]

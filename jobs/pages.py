@@ -1,0 +1,72 @@
+"""The live task pages: the user's job list and one job, rendered with their current state.
+
+The server renders what the database holds now, so a page is right before its socket
+connects; static/js/tasks.js then keeps it current from the job_update messages.
+"""
+
+import json
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from . import queries
+from .exceptions import TaskNotFound
+from .models import Status, TaskInfo
+from .serializers import task_snapshot
+
+LIST_LIMIT = 50  # newest jobs shown on /tasks/; the REST list pages through the rest
+BATCH_KEYS = ("batch_completed", "total_batches", "at")
+
+
+@login_required
+def task_list(request):
+    """Show the user's jobs (all jobs for staff), newest first, with the summary counts."""
+    tasks = list(queries.list_tasks(user=request.user)[:LIST_LIMIT])
+    summary = queries.get_task_summary(request.user)
+    return render(request, "jobs/task_list.html", {
+        "tasks": tasks,
+        "snapshots": [task_snapshot(task) for task in tasks],
+        "summary": summary,
+        "summary_items": [(status, summary[status]) for status in Status.values],
+        "list_limit": LIST_LIMIT,
+        "max_bulk_items": settings.STATUSMSG["MAX_BULK_ITEMS"],
+    })
+
+
+@login_required
+def task_detail(request, task_id):
+    """Show one job the user may see; anyone else's, unknown or malformed ids are a 404."""
+    try:
+        task = queries.get_task(task_id, request.user)
+    except TaskNotFound:
+        raise Http404("No such task.") from None
+    return render(request, "jobs/task_detail.html", {
+        "task": task,
+        "snapshot": task_snapshot(task),
+        # Same layout as tasks.js's JSON.stringify(result, null, 2), so the live update
+        # of a finished job does not reflow the block.
+        "result_json": None if task.result is None else json.dumps(task.result, indent=2, ensure_ascii=False),
+        "batch_log": batch_log(task),
+    })
+
+
+def batch_log(task: TaskInfo) -> list[dict]:
+    """Return the batch entries of task.metadata (see ProgressReporter.report_batch) for display."""
+    entries = (task.metadata or {}).get("batches") or []
+    return [
+        {
+            "batch_completed": entry.get("batch_completed"),
+            "total_batches": entry.get("total_batches"),
+            "time": str(entry.get("at") or "")[11:19],
+            "details": " ".join(f"{key}={_plain(value)}" for key, value in entry.items() if key not in BATCH_KEYS),
+        }
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+
+
+def _plain(value) -> str:
+    # Compact, like JSON.stringify in tasks.js.
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
