@@ -118,7 +118,6 @@ STATUSMSG_DEFAULTS = {
     "PROGRESS_INTERVAL": 0.25,  # seconds between progress row writes
     "HEARTBEAT_INTERVAL": 5.0,  # seconds between worker heartbeats
     "STALE_AFTER": 60.0,  # a running row without a heartbeat this long is reaped
-    "REAP_EVERY_MINUTES": 1,
     "MAX_CONCURRENT_TASKS": 3,
     "MAX_BULK_ITEMS": 1000,
     "TASK_TIMEOUT": 3600,  # seconds; per-kind overrides live in the job registry
