@@ -6,6 +6,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.db import connections
 
 from notifications import services
 from realtime.routing import websocket_urlpatterns
@@ -24,6 +25,20 @@ async def connect(user):
 
 
 create = sync_to_async(services.create_notification)
+
+
+@pytest.fixture(autouse=True)
+def no_persistent_connections():
+    """Let database_sync_to_async close its thread's connection after each call.
+
+    With CONN_MAX_AGE (PostgreSQL runs) that thread would keep a session open past the
+    test, and the test database could not be dropped at the end.
+    """
+    config = connections.settings["default"]
+    saved = config["CONN_MAX_AGE"]
+    config["CONN_MAX_AGE"] = 0
+    yield
+    config["CONN_MAX_AGE"] = saved
 
 
 async def test_anonymous_is_refused(db):

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from jobs import lifecycle, reaper
+from jobs.exceptions import TaskAlreadyFinished
 from jobs.models import Status, TaskInfo
 from notifications.models import Notification
 
@@ -47,7 +48,7 @@ def test_failed_task_notification_carries_the_error(user):
 def test_cancelled_task_notifies_once(user):
     task_id = make_task(user)
     lifecycle.cancel_task(task_id, by=user)
-    with pytest.raises(Exception):
+    with pytest.raises(TaskAlreadyFinished):
         lifecycle.cancel_task(task_id, by=user)
     [notification] = Notification.objects.all()
     assert notification.type == "task_cancelled"
