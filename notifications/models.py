@@ -74,11 +74,15 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # Unread count (user, read=false) is an index-only range; the unread-only first
+            # Unread count (user, read=false) is one index range; the unread-only first
             # page reads it in order, newest first, and stops at the limit.
-            models.Index(fields=["user", "read", "-created_at"], name="notif_user_read_new"),
-            # First page of the whole inbox, and of the system-wide notices (user IS NULL).
+            models.Index(fields=["user", "read", "-created_at", "-id"], name="notif_user_read_new"),
+            # First page of a user's own inbox, read in order up to the limit.
             models.Index(fields=["user", "-created_at", "-id"], name="notif_user_new"),
+            # System-wide notices newest first. A partial index because PostgreSQL does not
+            # treat `user_id IS NULL` as an equality, so it cannot take the order from the
+            # index above and would walk created_at over every row instead.
+            models.Index(fields=["-created_at", "-id"], condition=Q(user__isnull=True), name="notif_system_new"),
         ]
 
     def __str__(self) -> str:
