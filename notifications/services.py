@@ -152,6 +152,34 @@ def delete_read_notifications(user) -> int:
     return total
 
 
+# --- staff operations (the admin) ----------------------------------------------------------
+
+
+def set_read_by_staff(notification_ids, read: bool) -> int:
+    """Set the read flag of users' own notifications; system-wide ones are per user and skipped.
+
+    Return how many changed.
+    """
+    with transaction.atomic():
+        rows = Notification.objects.filter(pk__in=list(notification_ids), user__isnull=False).exclude(read=read)
+        user_ids = set(rows.values_list("user_id", flat=True))
+        changed = rows.update(read=read)
+        for user_id in user_ids:
+            _announce_changed_to(user_id)
+    return changed
+
+
+def delete_by_staff(notification_ids) -> int:
+    """Delete notifications outright (a system-wide one for everyone); return how many."""
+    with transaction.atomic():
+        rows = Notification.objects.filter(pk__in=list(notification_ids))
+        user_ids = set(rows.values_list("user_id", flat=True))
+        _, per_model = rows.delete()
+        for user_id in user_ids:
+            _announce_changed_to(user_id)
+    return per_model.get(Notification._meta.label, 0)
+
+
 # --- read side ----------------------------------------------------------------------------
 
 
@@ -246,5 +274,13 @@ def _insert_receipts(user, read_at) -> int:
 
 def _announce_changed(user) -> None:
     """Tell every open tab of user, after commit, that their inbox changed."""
-    user_id = user.pk
-    transaction.on_commit(lambda: publisher.publish_to_user(user_id, {"type": NOTIFICATIONS_CHANGED}))
+    _announce_changed_to(user.pk)
+
+
+def _announce_changed_to(user_id) -> None:
+    """As _announce_changed, by id; None (a system-wide change) tells every user."""
+    event = {"type": NOTIFICATIONS_CHANGED}
+    if user_id is None:
+        transaction.on_commit(lambda: publisher.publish_to_all_users(event))
+    else:
+        transaction.on_commit(lambda: publisher.publish_to_user(user_id, event))
