@@ -44,6 +44,17 @@ class NotificationQuerySet(models.QuerySet):
         )
         return self.system_wide().exclude(Exists(seen))
 
+    def unread_for(self, user) -> "NotificationQuerySet":
+        """Return what user has not read: own unread rows and unseen system-wide notices.
+
+        One statement, so a count is taken from a single snapshot: PostgreSQL ORs the
+        (user, read) range with the partial system-wide index and anti-joins the receipts.
+        """
+        seen = NotificationReceipt.objects.filter(user=user, notification=OuterRef("pk")).filter(
+            Q(read_at__isnull=False) | Q(hidden_at__isnull=False)
+        )
+        return self.filter(Q(user=user, read=False) | (Q(user__isnull=True) & ~Exists(seen)))
+
     def newest_first(self) -> "NotificationQuerySet":
         # id breaks ties between rows created in the same microsecond (bulk loads, tests).
         return self.order_by("-created_at", "-id")

@@ -193,16 +193,20 @@ def get_user_notifications(user, unread_only: bool = False, limit: int = 50) -> 
     else:
         own = Notification.objects.own_for(user)
         system = Notification.objects.system_wide_for(user)
-    # Two index range scans that each stop at `limit`, merged here: one query with
-    # `user = ? OR user IS NULL` would read and sort every matching row first.
-    pages = (list(own.newest_first()[:limit]), list(system.newest_first()[:limit]))
-    merged = heapq.merge(*pages, key=lambda row: (row.created_at, row.pk), reverse=True)
+    # Two index range scans that each stop at `limit`: one query with `user = ? OR user
+    # IS NULL` would read and sort every matching row first. PostgreSQL runs both in one
+    # statement (UNION ALL of the two limited scans); SQLite cannot limit inside a
+    # compound statement, so there the two pages are fetched and merged here.
+    own, system = own.newest_first()[:limit], system.newest_first()[:limit]
+    if connection.features.supports_slicing_ordering_in_compound:
+        return list(own.union(system, all=True).order_by("-created_at", "-id")[:limit])
+    merged = heapq.merge(list(own), list(system), key=lambda row: (row.created_at, row.pk), reverse=True)
     return list(itertools.islice(merged, limit))
 
 
 def get_unread_count(user) -> int:
     """Return how many notifications user has not read (own plus system-wide)."""
-    return Notification.objects.unread_own(user).count() + Notification.objects.unread_system_wide_for(user).count()
+    return Notification.objects.unread_for(user).count()
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -1,0 +1,255 @@
+"""Benchmark the unread count and the first inbox page on PostgreSQL at inbox scale.
+
+Loads (by default) 1,000,000 notifications over 10,000 users plus 1,000 system-wide notices
+with per-user receipts into its own database, then times, for random users:
+  - the use cases as shipped (notifications.services: counts in SQL, composite + partial
+    indexes, the first page as two index range scans merged);
+  - the naive versions in the same run: no composite index (only a plain index on user_id,
+    as a ForeignKey gives), one `user = ? OR user IS NULL` query, read state and count in Python.
+Prints p50 / p99 in milliseconds and the EXPLAIN ANALYZE plans. Target: p50 < 2 ms.
+
+    .venv/bin/python bench/notifications.py [--users 10000] [--per-user 100] [--system 1000]
+        [--iterations 400] [--reload]
+
+BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/statusmsg_bench_notif) names
+the database; it is created if missing and its notification tables are reloaded when the
+sizes differ (or with --reload).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/statusmsg_bench_notif")
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin_url = DATABASE_URL.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+ensure_database()
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
+
+from notifications import services  # noqa: E402
+from notifications.models import Notification, NotificationReceipt  # noqa: E402
+
+NOTIFICATIONS = Notification._meta.db_table
+RECEIPTS = NotificationReceipt._meta.db_table
+COMPOSITE_INDEXES = ["notif_user_read_new", "notif_user_new", "notif_system_new"]
+
+
+def sql(statement: str, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+        return cursor.fetchall() if cursor.description else None
+
+
+def loaded_sizes() -> tuple:
+    return tuple(sql(
+        f"SELECT (SELECT count(*) FROM auth_user WHERE username LIKE 'bench%%'),"
+        f" (SELECT count(*) FROM {NOTIFICATIONS} WHERE user_id IS NOT NULL),"
+        f" (SELECT count(*) FROM {NOTIFICATIONS} WHERE user_id IS NULL)"
+    )[0])
+
+
+def load(users: int, per_user: int, system: int) -> None:
+    """Bulk-load with INSERT … SELECT generate_series: no row passes through Python."""
+    started = time.perf_counter()
+    sql(f"TRUNCATE {RECEIPTS}, {NOTIFICATIONS} RESTART IDENTITY")
+    sql("DELETE FROM auth_user WHERE username LIKE 'bench%%'")
+    sql(
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff,"
+        " is_active, date_joined) SELECT '!', false, 'bench' || g, '', '', '', false, true, now()"
+        " FROM generate_series(1, %s) g",
+        [users],
+    )
+    # Ordered by time, not by user: like a real inbox table, one user's rows are spread
+    # over the whole heap, so the plans pay for scattered reads as production would.
+    sql(
+        f"INSERT INTO {NOTIFICATIONS} (user_id, type, title, message, link, read, created_at)"
+        " SELECT u.id, 'task_complete', 'Bulk save completed', 'saved: 10, duplicates: 0, errors: 0',"
+        "  '/tasks/' || g || '/', random() < 0.8, now() - (g * interval '1 hour') - random() * interval '1 hour'"
+        " FROM auth_user u CROSS JOIN generate_series(1, %s) g WHERE u.username LIKE 'bench%%'"
+        " ORDER BY 7",
+        [per_user],
+    )
+    sql(
+        f"INSERT INTO {NOTIFICATIONS} (user_id, type, title, message, link, read, created_at)"
+        " SELECT NULL, 'system', 'Maintenance window', 'The service restarts at 02:00.', '', false,"
+        "  now() - (g * interval '1 hour') * %s / %s FROM generate_series(1, %s) g",
+        [per_user, system, system],
+    )
+    # Receipts: each user has read about 10 % of the notices and hidden a few of them.
+    sql(
+        f"INSERT INTO {RECEIPTS} (notification_id, user_id, read_at, hidden_at)"
+        f" SELECT n.id, u.id, now(), CASE WHEN (n.id + u.id) %% 50 = 0 THEN now() END"
+        f" FROM {NOTIFICATIONS} n CROSS JOIN auth_user u"
+        f" WHERE n.user_id IS NULL AND u.username LIKE 'bench%%' AND (n.id * 7 + u.id) %% 10 = 0"
+    )
+    connection.close()
+    with connection.cursor() as cursor:  # VACUUM cannot run in a transaction block
+        cursor.execute(f"VACUUM ANALYZE {NOTIFICATIONS}")
+        cursor.execute(f"VACUUM ANALYZE {RECEIPTS}")
+        cursor.execute("VACUUM ANALYZE auth_user")
+    receipts = sql(f"SELECT count(*) FROM {RECEIPTS}")[0][0]
+    print(f"loaded in {time.perf_counter() - started:.1f} s: {receipts:,} receipts")
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"p50 {p50 * 1000:7.3f} ms   p99 {p99 * 1000:7.3f} ms"
+
+
+def timed(function, user_ids: list[int]) -> list[float]:
+    from django.contrib.auth import get_user_model
+
+    users = list(get_user_model().objects.filter(pk__in=user_ids))
+    for user in users[:20]:  # warm the connection, the plan cache and the buffers
+        function(user)
+    samples = []
+    for user in users:
+        started = time.perf_counter()
+        function(user)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+# --- the naive versions (what the inherited design did) -------------------------------
+
+
+def naive_rows(user):
+    """All of user's notifications and every system-wide one, each with its read state as user sees it."""
+    receipts = {row[0]: row[1:] for row in
+                NotificationReceipt.objects.filter(user=user).values_list("notification_id", "read_at", "hidden_at")}
+    rows = Notification.objects.filter(Q(user=user) | Q(user__isnull=True)).values_list(
+        "id", "user_id", "read", "created_at")
+    for pk, user_id, read, created_at in rows:
+        if user_id is None:
+            read_at, hidden_at = receipts.get(pk, (None, None))
+            if hidden_at is None:
+                yield pk, read_at is not None, created_at
+        else:
+            yield pk, read, created_at
+
+
+def naive_unread_count(user) -> int:
+    return sum(1 for _, read, _ in naive_rows(user) if not read)
+
+
+def naive_first_page(user, limit=50):
+    receipts = {row[0]: row[1:] for row in
+                NotificationReceipt.objects.filter(user=user).values_list("notification_id", "read_at", "hidden_at")}
+    page = []
+    for row in Notification.objects.filter(Q(user=user) | Q(user__isnull=True)).order_by("-created_at"):
+        if row.user_id is None:
+            read_at, hidden_at = receipts.get(row.pk, (None, None))
+            if hidden_at is not None:
+                continue
+            row.read_by_user = read_at is not None
+        else:
+            row.read_by_user = row.read
+        page.append(row)
+        if len(page) == limit:
+            break
+    return page
+
+
+def explain(function, user) -> str:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        function(user)
+    plans = []
+    for query in captured.captured_queries:
+        rows = sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query["sql"])
+        plans.append("\n".join("    " + row[0] for row in rows))
+    return "\n  --\n".join(plans)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--per-user", type=int, default=100)
+    parser.add_argument("--system", type=int, default=1_000)
+    parser.add_argument("--iterations", type=int, default=400, help="users sampled per measurement")
+    parser.add_argument("--naive-iterations", type=int, default=100)
+    parser.add_argument("--reload", action="store_true")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    wanted = (args.users, args.users * args.per_user, args.system)
+    if args.reload or loaded_sizes() != wanted:
+        print(f"loading {wanted[1]:,} notifications over {args.users:,} users + {args.system:,} system-wide ...")
+        load(args.users, args.per_user, args.system)
+    else:
+        print(f"reusing the loaded data: {wanted[1]:,} notifications, {args.users:,} users, {args.system:,} system-wide")
+
+    all_ids = [row[0] for row in sql("SELECT id FROM auth_user WHERE username LIKE 'bench%%'")]
+    rng = random.Random(42)
+    sample = rng.sample(all_ids, min(args.iterations, len(all_ids)))
+    naive_sample = sample[: args.naive_iterations]
+
+    from django.contrib.auth import get_user_model
+
+    probe = get_user_model().objects.get(pk=sample[0])
+    page = services.get_user_notifications(probe)
+    assert services.get_unread_count(probe) == naive_unread_count(probe)
+    assert [row.pk for row in page] == [row.pk for row in naive_first_page(probe)], "naive page differs"
+
+    results = {}
+    results["unread count (indexed, counted in SQL)"] = timed(services.get_unread_count, sample)
+    results["first page of 50 (indexed, two range scans)"] = timed(services.get_user_notifications, sample)
+    print("\nEXPLAIN ANALYZE, indexed, user id=%s" % probe.pk)
+    print("  unread count:\n" + explain(services.get_unread_count, probe))
+    print("  first page:\n" + explain(services.get_user_notifications, probe))
+
+    # The naive schema for the same run: drop the composite and partial indexes, keep a plain
+    # user_id index (what a ForeignKey gives), and roll all of it back afterwards.
+    with transaction.atomic():
+        for name in COMPOSITE_INDEXES:
+            sql(f'DROP INDEX "{name}"')
+        sql(f"CREATE INDEX bench_naive_user ON {NOTIFICATIONS} (user_id)")
+        sql(f"ANALYZE {NOTIFICATIONS}")
+        results["unread count (naive: no composite index, counted in Python)"] = timed(naive_unread_count,
+                                                                                       naive_sample)
+        results["first page of 50 (naive: one OR query, sorted, read state in Python)"] = timed(
+            naive_first_page, naive_sample)
+        results["unread count (SQL count, but no composite index)"] = timed(services.get_unread_count, naive_sample)
+        print("\nEXPLAIN ANALYZE, naive, user id=%s" % probe.pk)
+        print("  unread count:\n" + explain(naive_unread_count, probe))
+        print("  first page:\n" + explain(naive_first_page, probe))
+        transaction.set_rollback(True)
+    sql(f"ANALYZE {NOTIFICATIONS}")
+
+    print(f"\n{'query':<72} timings over random users")
+    for name, samples in results.items():
+        print(f"{name:<72} {percentiles(samples)}   (n={len(samples)})")
+
+
+if __name__ == "__main__":
+    main()
