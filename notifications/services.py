@@ -5,12 +5,13 @@ it commits. Counts are never stored: they are counted from the rows each time, s
 calls cannot leave a count wrong or negative.
 """
 
+import functools
 import heapq
 import itertools
 import logging
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -30,6 +31,30 @@ NOTIFICATIONS_CHANGED = "notifications.changed"
 
 
 # --- write side ---------------------------------------------------------------------------
+
+
+def _retry_if_a_notice_vanishes(function):
+    """Run a receipt-writing use case again if its commit fails on a just-deleted notice.
+
+    PostgreSQL checks the receipt's foreign key at commit (Django declares it deferred), so
+    staff deleting a system-wide notice between our read and our commit fails the commit
+    with IntegrityError; a fresh attempt no longer sees the notice. Inside a caller's
+    transaction the commit is not ours, so the error is left to the caller.
+    """
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        if connection.in_atomic_block:
+            return function(*args, **kwargs)
+        for attempt in range(3):
+            try:
+                return function(*args, **kwargs)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                logger.info("notice deleted during %s; retrying", function.__name__)
+
+    return run
 
 
 def create_notification(recipient, type: str, title: str, message: str, link: str | None = None) -> int:
@@ -67,6 +92,7 @@ def create_notification(recipient, type: str, title: str, message: str, link: st
     return notification.pk
 
 
+@_retry_if_a_notice_vanishes
 def mark_notification_as_read(notification_id, user) -> bool:
     """Mark one notification read for user: their own, or a system-wide one for them only.
 
@@ -95,6 +121,7 @@ def mark_notification_as_read(notification_id, user) -> bool:
     return True
 
 
+@_retry_if_a_notice_vanishes
 def mark_all_notifications_as_read(user) -> int:
     """Mark every notification user sees as read (system-wide ones for them only); return how many."""
     now = timezone.now()
@@ -113,6 +140,7 @@ def mark_all_notifications_as_read(user) -> int:
     return total
 
 
+@_retry_if_a_notice_vanishes
 def delete_notification(notification_id, user) -> bool:
     """Delete user's own notification, or hide a system-wide one for user only.
 

@@ -158,3 +158,38 @@ def test_unread_count_and_first_page_use_the_indexes(user):
 
 def indexes_in(plan: str) -> set[str]:
     return set(re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using |on )(\w+)", plan))
+
+
+@pytest.mark.parametrize("use_case", ["mark_notification_as_read", "delete_notification"])
+def test_a_notice_deleted_by_staff_midway_gives_false_not_an_error(user, monkeypatch, use_case):
+    notice = services.create_notification(None, "system", "notice", "x")
+    original = services._visible_row
+    deleted = []
+
+    def visible_then_deleted(notification_id, who):
+        row = original(notification_id, who)
+        if not deleted:  # staff deletes the notice after we read it, before we commit
+            deleted.append(True)
+            run_in_threads([lambda: services.delete_by_staff([notice])])
+        return row
+
+    monkeypatch.setattr(services, "_visible_row", visible_then_deleted)
+    assert getattr(services, use_case)(notice, user) is False
+    assert not NotificationReceipt.objects.exists()
+
+
+def test_mark_all_while_staff_deletes_a_notice_still_marks_the_rest(user, monkeypatch):
+    notices = [services.create_notification(None, "system", f"notice {n}", "x") for n in range(3)]
+    original = services._insert_receipts
+    deleted = []
+
+    def insert_then_deleted(who, read_at):
+        inserted = original(who, read_at)
+        if not deleted:
+            deleted.append(True)
+            run_in_threads([lambda: services.delete_by_staff([notices[0]])])
+        return inserted
+
+    monkeypatch.setattr(services, "_insert_receipts", insert_then_deleted)
+    assert services.mark_all_notifications_as_read(user) == 2
+    assert services.get_unread_count(user) == 0
