@@ -6,8 +6,6 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from notifications.pages import inbox
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -17,6 +15,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/background-tasks/", include("jobs.urls")),
-    path("api/notifications", include("notifications.urls")),
-    path("notifications/", inbox, name="notifications-inbox"),
+    path("", include("notifications.urls")),  # /api/notifications… and the /notifications/ page
 ]
