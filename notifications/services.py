@@ -212,7 +212,7 @@ def delete_by_staff(notification_ids) -> int:
 
 
 def get_user_notifications(user, unread_only: bool = False, limit: int = 50) -> list[Notification]:
-    """Return user's newest notifications (own and system-wide), each with `read_by_user`."""
+    """Return user's newest notifications (own and system-wide), each with `read` as user sees it."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidLimit({"limit": [f"Ensure limit is an integer from 1 to {MAX_LIMIT}."]})
     if unread_only:
@@ -227,9 +227,15 @@ def get_user_notifications(user, unread_only: bool = False, limit: int = 50) -> 
     # compound statement, so there the two pages are fetched and merged here.
     own, system = own.newest_first()[:limit], system.newest_first()[:limit]
     if connection.features.supports_slicing_ordering_in_compound:
-        return list(own.union(system, all=True).order_by("-created_at", "-id")[:limit])
-    merged = heapq.merge(list(own), list(system), key=lambda row: (row.created_at, row.pk), reverse=True)
-    return list(itertools.islice(merged, limit))
+        rows = list(own.union(system, all=True).order_by("-created_at", "-id")[:limit])
+    else:
+        merged = heapq.merge(list(own), list(system), key=lambda row: (row.created_at, row.pk), reverse=True)
+        rows = list(itertools.islice(merged, limit))
+    for row in rows:
+        # A system-wide row's own `read` column is never set; show this user's state in
+        # its place, so a caller reading `.read` gets what the user sees.
+        row.read = row.read_by_user
+    return rows
 
 
 def get_unread_count(user) -> int:
