@@ -12,7 +12,7 @@ import pytest
 
 from notifications import services
 from notifications.models import Notification
-from tests.processes import Daphne
+from tests.processes import BASE_DIR, Daphne
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -20,6 +20,7 @@ CHROMIUM = os.environ.get("STATUSMSG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+SCREENSHOTS = BASE_DIR / "var" / "test-logs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,8 @@ def test_bell_counts_live_and_the_inbox_marks_and_deletes(inbox_page, user, othe
     wait_for_badge(page, "2")
     assert Notification.objects.get(pk=new_id).read is True
     page.wait_for_selector(f"#notification-list li.read[data-id='{new_id}']")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "notifications-inbox.png"), full_page=True)
 
     # A second tab sees the first tab's change live.
     other_tab = page.context.new_page()
