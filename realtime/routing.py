@@ -1,9 +1,9 @@
 """WebSocket routes (the consumers arrive with the realtime issue)."""
 
-from django.urls import path
+from django.urls import re_path
 
 from .consumers.notifications import NotificationConsumer
 
 websocket_urlpatterns: list = [
-    path("ws/notifications/", NotificationConsumer.as_asgi()),
+    re_path(r"^ws/notifications/?$", NotificationConsumer.as_asgi()),
 ]
