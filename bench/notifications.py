@@ -32,6 +32,7 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("DEBUG", "false")  # as in production: Django does not log every query
 
 
 def ensure_database() -> None:
@@ -127,6 +128,17 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {p50 * 1000:7.3f} ms   p99 {p99 * 1000:7.3f} ms"
 
 
+def captured_sql(function, user) -> list[str]:
+    """Run function(user) and return the SQL statements it sent, parameters inlined."""
+    from django.test.utils import CaptureQueriesContext
+
+    # The query log keeps 9,000 entries; once full, a capture sees nothing. Start empty.
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as captured:
+        function(user)
+    return [query["sql"] for query in captured.captured_queries]
+
+
 def timed_round_robin(variants: dict, user_ids: list[int]) -> dict[str, list[float]]:
     """Time each variant once per user, in turn; return the samples per variant."""
     from django.contrib.auth import get_user_model
@@ -146,13 +158,8 @@ def timed_round_robin(variants: dict, user_ids: list[int]) -> dict[str, list[flo
 def timed_sql(function, user_ids: list[int]) -> list[float]:
     """Time only executing the SQL that function sends, captured for each user beforehand."""
     from django.contrib.auth import get_user_model
-    from django.test.utils import CaptureQueriesContext
 
-    statements = []
-    for user in get_user_model().objects.filter(pk__in=user_ids):
-        with CaptureQueriesContext(connection) as captured:
-            function(user)
-        statements.append([query["sql"] for query in captured.captured_queries])
+    statements = [captured_sql(function, user) for user in get_user_model().objects.filter(pk__in=user_ids)]
     samples = []
     with connection.cursor() as cursor:
         for batch in statements[:20] + statements:  # the first 20 warm up, as in timed()
@@ -162,6 +169,25 @@ def timed_sql(function, user_ids: list[int]) -> list[float]:
                 cursor.fetchall()
             samples.append(time.perf_counter() - started)
     return samples[20:]
+
+
+def server_times(function, user_ids: list[int]) -> list[float]:
+    """Return, per user, the database's own execution time of the SQL function sends (seconds).
+
+    From EXPLAIN (ANALYZE): no Python, no network, so the figure other load on the
+    machine disturbs least.
+    """
+    from django.contrib.auth import get_user_model
+
+    samples = []
+    with connection.cursor() as cursor:
+        for user in get_user_model().objects.filter(pk__in=user_ids):
+            total = 0.0
+            for statement in captured_sql(function, user):
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement)
+                total += cursor.fetchone()[0][0]["Execution Time"]
+            samples.append(total / 1000)
+    return samples
 
 
 # --- the naive versions (what the inherited design did) -------------------------------
@@ -246,13 +272,10 @@ def sql_count_without_composite_index(user) -> int:
 
 
 def explain(function, user) -> str:
-    from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as captured:
-        function(user)
     plans = []
-    for query in captured.captured_queries:
-        rows = sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query["sql"])
+    for statement in captured_sql(function, user):
+        rows = sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement)
         plans.append("\n".join("    " + row[0] for row in rows))
     return "\n  --\n".join(plans)
 
@@ -300,6 +323,12 @@ def main() -> None:
     # The same statements without Django: what the database and the round trip cost.
     results["  shipped unread count, SQL round trip only"] = timed_sql(services.get_unread_count, sample)
     results["  shipped first page, SQL round trip only"] = timed_sql(services.get_user_notifications, sample)
+    for name, function in [("shipped unread count", services.get_unread_count),
+                           ("naive unread count", naive_unread_count),
+                           ("SQL count without composite index", sql_count_without_composite_index),
+                           ("shipped first page", services.get_user_notifications),
+                           ("naive first page", naive_first_page)]:
+        results[f"  {name}, execution inside PostgreSQL"] = server_times(function, sample)
 
     print(f"\nEXPLAIN ANALYZE, shipped, user id={probe.pk}")
     print("  unread count:\n" + explain(services.get_unread_count, probe))
