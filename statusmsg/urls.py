@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/background-tasks/", include("jobs.urls")),
     path("tasks/", include("jobs.page_urls")),
+    path("", include("notifications.urls")),  # /api/notifications… and the /notifications/ page
     path("", RedirectView.as_view(url="/tasks/", permanent=False)),
 ]
