@@ -5,6 +5,7 @@ import logging
 import uuid
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import get_handler_name
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
@@ -41,6 +42,19 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
     """
 
     default_job_id: str | None = None  # the job get_status reports when the client names none
+
+    async def dispatch(self, message: dict) -> None:
+        """Call the message's handler, without Channels' per-message close_old_connections().
+
+        Channels runs close_old_connections() in a thread before every handler: a thread
+        hop per relayed message per socket, about half of daphne's CPU in a fan-out
+        (bench/ws_fanout.py). Our handlers reach the database only through
+        database_sync_to_async, which closes stale connections in its own thread anyway.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
