@@ -23,6 +23,8 @@ PREFIX = f"bench{os.getpid()}"
 
 def setup_django() -> dict:
     """Point this process at a fresh bench database; return {token, job_id, user_id}."""
+    # A SIGTERM (e.g. from `timeout`) unwinds through the finally blocks that stop daphne.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     database = BENCH_DIR / f"ws-{os.getpid()}.sqlite3"
     os.environ.update({"DJANGO_SETTINGS_MODULE": "statusmsg.settings", "DATABASE_URL": f"sqlite:///{database}",
