@@ -66,6 +66,8 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        # Read once: scope["user"] is a lazy proxy, and job_update runs per relayed message.
+        self.user_id, self.user_is_staff = self.user.pk, self.user.is_staff
         code = await self.refusal()
         if code:
             await self.close(code=code)
@@ -170,7 +172,7 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
     # --- relaying -----------------------------------------------------------------------------
     async def job_update(self, event: dict) -> None:
         """Relay a job_update from a group (pre-encoded by the publisher) if it is news."""
-        if not (self.user.is_staff or event.get("owner_id") == self.user.pk):
+        if not (self.user_is_staff or event.get("owner_id") == self.user_id):
             return
         if event["job_id"] in self.muted or not self.advance(event["job_id"], event["seq"]):
             return
@@ -212,7 +214,7 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "error", "error": error, **fields})
 
     async def refuse(self, code: int, reason: str) -> None:
-        logger.warning("closing socket user=%s path=%s code=%s reason=%s", self.user.pk,
+        logger.warning("closing socket user=%s path=%s code=%s reason=%s", self.user_id,
                        self.scope.get("path"), code, reason)
         self.closing = True
         await self.close(code=code)

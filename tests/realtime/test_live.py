@@ -195,3 +195,40 @@ def test_a_job_completes_while_redis_is_down_and_a_reconnecting_client_sees_the_
         cluster.stop()
         web.stop()
         private.stop()
+
+
+def test_daphne_sends_1009_for_a_big_frame_1008_for_a_flood_and_refuses_strangers(daphne, user, other_user):
+    """The close codes reach a real client through daphne (see realtime/daphne_compat.py)."""
+    from jobs import lifecycle
+    from rest_framework.authtoken.models import Token
+
+    job_id = str(lifecycle.create_task(name="job", total_items=1, owner=user))
+    token = token_for(daphne)
+    stranger = Token.objects.create(user=other_user).key
+
+    async def close_code(frames: list[str]) -> int:
+        async with open_socket(daphne, f"/ws/bulk-process/{job_id}", token) as socket:
+            await socket.recv(), await socket.recv()
+            for frame in frames:
+                try:
+                    await socket.send(frame)
+                except websockets.ConnectionClosed:
+                    break
+            async with asyncio.timeout(10):
+                try:
+                    while True:
+                        await socket.recv()
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code
+
+    async def refused(key: str, path: str) -> int:
+        with pytest.raises(websockets.InvalidStatus) as refusal:
+            async with open_socket(daphne, path, key):
+                pass
+        return refusal.value.response.status_code
+
+    assert asyncio.run(close_code(["x" * (64 * 1024 + 1)])) == 1009
+    assert asyncio.run(close_code(['{"type": "ping"}'] * 200)) == 1008
+    # Before accept, daphne turns the consumer's 4403/4404 into an HTTP 403 refusal.
+    assert asyncio.run(refused(stranger, f"/ws/bulk-process/{job_id}")) == 403
+    assert asyncio.run(refused(token, f"/ws/bulk-process/{uuid.uuid4()}")) == 403
