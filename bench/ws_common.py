@@ -64,7 +64,7 @@ class DaphneProcess:
     def __init__(self, app: str = "statusmsg.asgi:application"):
         self.port = free_port()
         env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
-        self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "wb")
+        self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
                                         cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)

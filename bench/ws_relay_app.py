@@ -4,8 +4,8 @@ The bare consumer is the floor of the serving path (daphne + Channels + the laye
 joins one group and sends each event's pre-encoded text, with no auth, seq or ownership check.
 """
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
 
 from statusmsg.asgi import application as statusmsg_application
 
@@ -15,7 +15,7 @@ BARE_GROUP = "bench.bare"
 class BareRelayConsumer(AsyncWebsocketConsumer):
     """Channels' default dispatch: a close_old_connections() thread hop before every handler."""
 
-    groups = [BARE_GROUP]
+    groups = [BARE_GROUP]  # noqa: RUF012 - Channels reads it as a class attribute
 
     async def job_update(self, event):
         await self.send(text_data=event["text"])

@@ -1,6 +1,7 @@
 """Live updates across real processes: qcluster -> Redis -> daphne -> a `websockets` client."""
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
@@ -68,7 +69,7 @@ async def updates_until_final(socket, job_id: str, timeout: float = 60) -> list[
 
 def assert_strictly_increasing(updates: list[dict]) -> None:
     seqs = [update["seq"] for update in updates]
-    assert all(a < b for a, b in zip(seqs, seqs[1:])), seqs
+    assert all(a < b for a, b in itertools.pairwise(seqs)), seqs
 
 
 def test_a_client_sees_a_bulk_save_progress_in_seq_order_ending_on_the_rest_answer(daphne, qcluster, user):
@@ -199,8 +200,9 @@ def test_a_job_completes_while_redis_is_down_and_a_reconnecting_client_sees_the_
 
 def test_daphne_sends_1009_for_a_big_frame_1008_for_a_flood_and_refuses_strangers(daphne, user, other_user):
     """The close codes reach a real client through daphne (see realtime/daphne_compat.py)."""
-    from jobs import lifecycle
     from rest_framework.authtoken.models import Token
+
+    from jobs import lifecycle
 
     job_id = str(lifecycle.create_task(name="job", total_items=1, owner=user))
     token = token_for(daphne)
