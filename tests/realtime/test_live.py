@@ -234,3 +234,34 @@ def test_daphne_sends_1009_for_a_big_frame_1008_for_a_flood_and_refuses_stranger
     # Before accept, daphne turns the consumer's 4403/4404 into an HTTP 403 refusal.
     assert asyncio.run(refused(stranger, f"/ws/bulk-process/{job_id}")) == 403
     assert asyncio.run(refused(token, f"/ws/bulk-process/{uuid.uuid4()}")) == 403
+
+
+def test_an_old_style_push_from_another_process_reaches_a_daphne_socket(daphne, user):
+    from django.db.models import F
+
+    from jobs import lifecycle
+    from realtime import publisher
+
+    job_id = str(lifecycle.create_task(name="job", total_items=10, owner=user))
+    token = token_for(daphne)
+
+    def write_then_push():
+        from django.db import connection
+
+        try:
+            TaskInfo.objects.filter(pk=job_id).update(processed_items=3, seq=F("seq") + 1)
+            return publisher.send_progress_update(job_id, {"stage": "saving", "processed": 3})
+        finally:
+            connection.close()  # this thread's own; left open it blocks dropping the test database
+
+    async def scenario():
+        async with open_socket(daphne, "/ws/tasks/", token) as socket:
+            assert json.loads(await socket.recv())["type"] == "connection_established"
+            snapshot = json.loads(await socket.recv())
+            assert await asyncio.to_thread(write_then_push) is True
+            async with asyncio.timeout(10):
+                return snapshot, json.loads(await socket.recv())
+
+    snapshot, update = asyncio.run(scenario())
+    assert (update["job_id"], update["status"], update["stage"]) == (job_id, "progress", "saving")
+    assert update["seq"] == snapshot["seq"] + 1 and update["task"]["processed_items"] == 3
