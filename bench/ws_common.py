@@ -23,6 +23,8 @@ PREFIX = f"bench{os.getpid()}"
 
 def setup_django() -> dict:
     """Point this process at a fresh bench database; return {token, job_id, user_id}."""
+    # A SIGTERM (e.g. from `timeout`) unwinds through the finally blocks that stop daphne.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     database = BENCH_DIR / f"ws-{os.getpid()}.sqlite3"
     os.environ.update({"DJANGO_SETTINGS_MODULE": "statusmsg.settings", "DATABASE_URL": f"sqlite:///{database}",
@@ -62,7 +64,7 @@ class DaphneProcess:
     def __init__(self, app: str = "statusmsg.asgi:application"):
         self.port = free_port()
         env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
-        self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "wb")
+        self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
                                         cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)

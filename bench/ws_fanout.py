@@ -1,7 +1,8 @@
-"""Messages/s delivered to 1,000 sockets by one daphne process and by two, beside a bare relay.
+"""Messages/s delivered to 1,000 sockets by one daphne process and by two, beside bare relays.
 
-Every socket follows one job (/ws/bulk-process/<id>, the real consumer) or the bare relay
-(/ws/bare/, bench/ws_relay_app.py). This process publishes bursts of job.update events as
+Every socket follows one job (/ws/bulk-process/<id>, the real consumer) or a bare relay
+(bench/ws_relay_app.py: /ws/bare/ with Channels' default dispatch, /ws/lean/ without its
+per-message thread hop, as the job consumer). This process publishes bursts of job.update events as
 fast as the layer takes them and counts deliveries until every socket has the last one.
 Run: .venv/bin/python bench/ws_fanout.py [--sockets 1000] [--messages 30]
 """
@@ -48,8 +49,9 @@ async def run(processes: int, count: int, messages: int, env: dict) -> dict:
     rates = {}
     try:
         for name, path, group in (("bare relay", "/ws/bare/", "bench.bare"),
+                                  ("lean relay", "/ws/lean/", "bench.bare"),
                                   ("job consumer", f"/ws/bulk-process/{env['job_id']}", job_group(env["job_id"]))):
-            skip = 0 if name == "bare relay" else 2
+            skip = 2 if name == "job consumer" else 0
             sockets = await open_sockets(ports, path, env["token"], count, skip)
             await asyncio.sleep(1)
             await fanout(sockets, group, env, 3, 10)  # warm up (past the snapshot seq)
@@ -68,10 +70,11 @@ async def main(count: int, messages: int, env: dict) -> None:
         results[processes] = await run(processes, count, messages, env)
         rates = results[processes]
         print(f"daphne processes={processes}  sockets={count}  messages={messages}:  "
-              f"bare relay {rates['bare relay']:8.0f} msgs/s   job consumer {rates['job consumer']:8.0f} msgs/s   "
-              f"consumer/bare {rates['job consumer'] / rates['bare relay']:.0%}", flush=True)
-    print(f"two processes / one: bare {results[2]['bare relay'] / results[1]['bare relay']:.2f}x   "
-          f"job consumer {results[2]['job consumer'] / results[1]['job consumer']:.2f}x")
+              + "   ".join(f"{name} {rate:6.0f} msgs/s" for name, rate in rates.items())
+              + f"   job consumer / bare {rates['job consumer'] / rates['bare relay']:.0%}"
+              f"  / lean {rates['job consumer'] / rates['lean relay']:.0%}", flush=True)
+    print("two processes / one: " + "   ".join(
+        f"{name} {results[2][name] / results[1][name]:.2f}x" for name in results[1]))
 
 
 if __name__ == "__main__":

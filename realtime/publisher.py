@@ -3,7 +3,9 @@
 Callers publish after their transaction commits. A push never fails or stalls its caller:
 each one is bounded by STATUSMSG["PUSH_TIMEOUT"], and after a failure (Redis down or
 hanging) pushes are skipped for STATUSMSG["PUSH_BACKOFF"] seconds, logged as a warning.
-The database row is the truth; a client catches up from the snapshot it gets on connect.
+The database row is the truth: a client catches up from the snapshot it gets on connect,
+and a socket that stayed open through the outage gets the latest snapshot of every job
+whose update was missed once pushes work again (the catch-up below).
 """
 
 import asyncio
@@ -19,6 +21,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 
 from jobs.exceptions import TaskNotFound
 from jobs.queries import get_task, tasks_for
@@ -118,7 +121,7 @@ async def asend_cancellation_update(job_id, reason: str = "") -> bool:
     return await _asend_for_job(job_id, "cancelled", {"message": reason} if reason else {})
 
 
-def _job_event_for(job_id, status: str, fields: dict):
+def _job_event_for(job_id, status: str | None, fields: dict):
     try:
         task = get_task(job_id)
     except TaskNotFound:
@@ -152,6 +155,12 @@ def publish_to_all_users(event: dict) -> bool:
 # --- transport: bounded, and paused after a failure ----------------------------------------
 
 _paused_until = 0.0
+# Jobs whose update was skipped or failed, oldest first (a dict as an ordered set), and
+# the timer that re-sends their latest snapshot once the pause is over.
+_missed: dict[str, None] = {}
+MISSED_LIMIT = 1000
+_catch_up_timer: threading.Timer | None = None
+_state_lock = threading.Lock()
 _loop_lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid: int | None = None
@@ -170,11 +179,60 @@ def _pause(groups: list[str], error: BaseException) -> None:
     backoff = _option("PUSH_BACKOFF", 5.0)
     _paused_until = time.monotonic() + backoff
     logger.warning("push failed groups=%s error=%r; pushes paused for %ss", ",".join(groups), error, backoff)
+    _schedule_catch_up(backoff)
+
+
+def _missed_push(event: dict) -> None:
+    """Remember a job whose update did not go out, for the catch-up."""
+    if event.get("type") != "job.update":
+        return
+    with _state_lock:
+        _missed.pop(event["job_id"], None)
+        _missed[event["job_id"]] = None
+        while len(_missed) > MISSED_LIMIT:
+            del _missed[next(iter(_missed))]
+    _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
+
+
+def _schedule_catch_up(delay: float) -> None:
+    global _catch_up_timer
+    with _state_lock:
+        if _catch_up_timer is not None or not _missed:
+            return
+        _catch_up_timer = threading.Timer(delay + 0.05, _catch_up)
+        _catch_up_timer.daemon = True
+        _catch_up_timer.start()
+
+
+def _catch_up() -> None:
+    """Send the current snapshot of every job whose update was missed (retried while paused)."""
+    global _catch_up_timer
+    with _state_lock:
+        _catch_up_timer = None
+        if _is_paused():
+            job_ids = []
+        else:
+            job_ids = list(_missed)
+            _missed.clear()
+    if not job_ids:
+        _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
+        return
+    try:
+        for job_id in job_ids:
+            prepared = _job_event_for(job_id, None, {})
+            if prepared:
+                _send(*prepared)  # a failure remembers the job again and re-arms the timer
+    except Exception:  # a timer thread has no caller to tell
+        logger.exception("push catch-up failed")
+    finally:
+        connection.close()  # this timer thread's own connection
+    logger.info("push catch-up sent jobs=%s", len(job_ids))
 
 
 async def _asend(groups: list[str], event: dict) -> bool:
     """Send event to groups within PUSH_TIMEOUT; False (and pause) if that fails."""
     if _is_paused():
+        _missed_push(event)
         return False
     layer = get_channel_layer()
     if layer is None:
@@ -185,6 +243,7 @@ async def _asend(groups: list[str], event: dict) -> bool:
                 await layer.group_send(group, event)
     except Exception as exc:  # noqa: BLE001 - any push failure must stay out of the caller
         _pause(groups, exc)
+        _missed_push(event)
         return False
     return True
 
@@ -192,6 +251,7 @@ async def _asend(groups: list[str], event: dict) -> bool:
 def _send(groups: list[str], event: dict) -> bool:
     """Send from sync code: on the caller's event loop if it has one, else on the publisher's."""
     if _is_paused():
+        _missed_push(event)
         return False
     if _caller_loop() is not None:
         # Called from sync code run by an event loop (a view under daphne, a test): the
@@ -204,6 +264,7 @@ def _send(groups: list[str], event: dict) -> bool:
     except concurrent.futures.TimeoutError as exc:
         future.cancel()
         _pause(groups, exc)
+        _missed_push(event)
         return False
 
 

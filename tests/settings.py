@@ -13,7 +13,8 @@ if USE_REAL_SERVICES:
     REDIS_URL = TEST_REDIS_URL
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # The server processes' backend: a test that publishes must reach their sockets.
+            "BACKEND": CHANNEL_LAYERS["default"]["BACKEND"],  # noqa: F405
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="statusmsg-test")},
         }
     }

@@ -14,12 +14,21 @@ from realtime import publisher
 ORIGIN = b"http://testserver"
 
 
+def _reset_publisher() -> None:
+    publisher._paused_until = 0.0
+    publisher._missed.clear()
+    timer = publisher._catch_up_timer
+    if timer is not None:
+        timer.cancel()
+        publisher._catch_up_timer = None
+
+
 @pytest.fixture(autouse=True)
 def publisher_not_paused():
-    """A test that makes a push fail must not silence the pushes of the next one."""
-    publisher._paused_until = 0.0
+    """A test that makes a push fail must not silence (or catch up in) the next one."""
+    _reset_publisher()
     yield
-    publisher._paused_until = 0.0
+    _reset_publisher()
 
 
 @pytest.fixture

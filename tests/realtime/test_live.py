@@ -1,6 +1,7 @@
 """Live updates across real processes: qcluster -> Redis -> daphne -> a `websockets` client."""
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
@@ -68,7 +69,7 @@ async def updates_until_final(socket, job_id: str, timeout: float = 60) -> list[
 
 def assert_strictly_increasing(updates: list[dict]) -> None:
     seqs = [update["seq"] for update in updates]
-    assert all(a < b for a, b in zip(seqs, seqs[1:])), seqs
+    assert all(a < b for a, b in itertools.pairwise(seqs)), seqs
 
 
 def test_a_client_sees_a_bulk_save_progress_in_seq_order_ending_on_the_rest_answer(daphne, qcluster, user):
@@ -141,57 +142,138 @@ class PrivateRedis(ServerProcess):
             return False
 
 
-def test_a_job_completes_while_redis_is_down_and_a_reconnecting_client_sees_the_final_state(user):
-    private = PrivateRedis().start()
+def test_a_job_completes_while_redis_is_down_and_clients_see_the_final_state_after(user):
+    """The job does not notice; the socket that stayed open gets the final state by the
+    publisher's catch-up once Redis is back, and a reconnecting client from its snapshot."""
+    redis_server = [PrivateRedis().start()]
     # Big enough to still be running when Redis goes away.
-    web = Daphne(REDIS_URL=private.url, STATUSMSG_MAX_BULK_ITEMS=20000).start()
-    cluster = Qcluster(REDIS_URL=private.url).start()
+    web = Daphne(REDIS_URL=redis_server[0].url, STATUSMSG_MAX_BULK_ITEMS=20000).start()
+    cluster = Qcluster(REDIS_URL=redis_server[0].url).start()
+    token = token_for(web)
+    topic = f"down-{uuid.uuid4().hex[:6]}"
+
+    def in_thread(function):
+        """Run function in a worker thread that closes its own database connection after."""
+        from django.db import connection
+
+        def run():
+            try:
+                return function()
+            finally:
+                connection.close()
+
+        return asyncio.to_thread(run)
+
+    async def scenario():
+        async with open_socket(web, f"/ws/progress/{topic}", token) as kept_open:
+            await kept_open.recv()
+            job_id = await asyncio.to_thread(start_bulk_save, web, token, articles(6000), topic)
+            async with asyncio.timeout(30):
+                while True:  # the job runs, and its pushes get through
+                    message = json.loads(await kept_open.recv())
+                    if message.get("status") == "progress" and message["processed"] > 0:
+                        break
+            await asyncio.to_thread(redis_server[0].stop)
+            running = await in_thread(lambda: TaskInfo.objects.get(pk=job_id).status)
+            assert running == Status.RUNNING, "the job ended before Redis stopped"
+            started = time.monotonic()
+            await in_thread(lambda: wait_for(lambda: TaskInfo.objects.get(pk=job_id).status != Status.RUNNING,
+                                             timeout=90, message="the job's end"))
+            outage = time.monotonic() - started
+            redis_server[0] = await asyncio.to_thread(PrivateRedis(port=redis_server[0].port).start)
+            caught_up = (await updates_until_final(kept_open, job_id, timeout=30))[-1]
+
+        # A client reconnects with backoff until daphne's layer is back on Redis.
+        for _ in range(40):
+            try:
+                async with open_socket(web, f"/ws/bulk-process/{job_id}", token) as socket:
+                    assert json.loads(await socket.recv())["type"] == "connection_established"
+                    return job_id, outage, caught_up, json.loads(await socket.recv())
+            except (OSError, websockets.InvalidStatus, websockets.ConnectionClosed):
+                await asyncio.sleep(0.25)
+        raise AssertionError("could not reconnect after Redis came back")
+
     try:
-        token = token_for(web)
-        topic = f"down-{uuid.uuid4().hex[:6]}"
-
-        async def start_and_break_redis():
-            async with open_socket(web, f"/ws/progress/{topic}", token) as socket:
-                await socket.recv()
-                job_id = await asyncio.to_thread(start_bulk_save, web, token, articles(6000), topic)
-                async with asyncio.timeout(30):
-                    while True:  # the job runs, and its pushes get through
-                        message = json.loads(await socket.recv())
-                        if message.get("status") == "progress" and message["processed"] > 0:
-                            break
-                private.stop()
-                return job_id
-
-        job_id = asyncio.run(start_and_break_redis())
-        assert TaskInfo.objects.get(pk=job_id).status == Status.RUNNING, "the job ended before Redis stopped"
-        started = time.monotonic()
-        wait_for(lambda: TaskInfo.objects.get(pk=job_id).status != Status.RUNNING, timeout=90, message="job end")
+        job_id, outage, caught_up, snapshot = asyncio.run(scenario())
         task = TaskInfo.objects.get(pk=job_id)
         assert task.status == Status.COMPLETED, task.error
         assert task.result["saved"] == 6000
-        wait_for(lambda: "push failed" in cluster.log(), timeout=5, message="the push failure in the worker log")
-        failures = cluster.log().count("push failed")
-        print(f"job ran {(task.completed_at - task.started_at).total_seconds():.1f}s, ended "
-              f"{time.monotonic() - started:.1f}s after Redis stopped; push failures logged={failures}")
-
-        private = PrivateRedis(port=private.port).start()
-
-        async def reconnect():
-            # A client reconnects with backoff until daphne's layer is back on Redis.
-            for attempt in range(40):
-                try:
-                    async with open_socket(web, f"/ws/bulk-process/{job_id}", token) as socket:
-                        established = json.loads(await socket.recv())
-                        assert established["type"] == "connection_established"
-                        return json.loads(await socket.recv())
-                except (OSError, websockets.InvalidStatus, websockets.ConnectionClosed):
-                    await asyncio.sleep(0.25)
-            raise AssertionError("could not reconnect after Redis came back")
-
-        snapshot = asyncio.run(reconnect())
-        assert snapshot["status"] == "completed"
-        assert snapshot["task"] == rest_task(web, token, job_id)
+        assert "push failed" in cluster.log()
+        print(f"job ran {(task.completed_at - task.started_at).total_seconds():.1f}s, ended {outage:.1f}s "
+              f"after Redis stopped; push failures logged={cluster.log().count('push failed')}")
+        final = rest_task(web, token, job_id)
+        assert caught_up["status"] == "completed" and caught_up["task"] == final
+        assert snapshot["status"] == "completed" and snapshot["task"] == final
     finally:
         cluster.stop()
         web.stop()
-        private.stop()
+        redis_server[0].stop()
+
+
+def test_daphne_sends_1009_for_a_big_frame_1008_for_a_flood_and_refuses_strangers(daphne, user, other_user):
+    """The close codes reach a real client through daphne (see realtime/daphne_compat.py)."""
+    from rest_framework.authtoken.models import Token
+
+    from jobs import lifecycle
+
+    job_id = str(lifecycle.create_task(name="job", total_items=1, owner=user))
+    token = token_for(daphne)
+    stranger = Token.objects.create(user=other_user).key
+
+    async def close_code(frames: list[str]) -> int:
+        async with open_socket(daphne, f"/ws/bulk-process/{job_id}", token) as socket:
+            await socket.recv(), await socket.recv()
+            for frame in frames:
+                try:
+                    await socket.send(frame)
+                except websockets.ConnectionClosed:
+                    break
+            async with asyncio.timeout(10):
+                try:
+                    while True:
+                        await socket.recv()
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code
+
+    async def refused(key: str, path: str) -> int:
+        with pytest.raises(websockets.InvalidStatus) as refusal:
+            async with open_socket(daphne, path, key):
+                pass
+        return refusal.value.response.status_code
+
+    assert asyncio.run(close_code(["x" * (64 * 1024 + 1)])) == 1009
+    assert asyncio.run(close_code(['{"type": "ping"}'] * 200)) == 1008
+    # Before accept, daphne turns the consumer's 4403/4404 into an HTTP 403 refusal.
+    assert asyncio.run(refused(stranger, f"/ws/bulk-process/{job_id}")) == 403
+    assert asyncio.run(refused(token, f"/ws/bulk-process/{uuid.uuid4()}")) == 403
+
+
+def test_an_old_style_push_from_another_process_reaches_a_daphne_socket(daphne, user):
+    from django.db.models import F
+
+    from jobs import lifecycle
+    from realtime import publisher
+
+    job_id = str(lifecycle.create_task(name="job", total_items=10, owner=user))
+    token = token_for(daphne)
+
+    def write_then_push():
+        from django.db import connection
+
+        try:
+            TaskInfo.objects.filter(pk=job_id).update(processed_items=3, seq=F("seq") + 1)
+            return publisher.send_progress_update(job_id, {"stage": "saving", "processed": 3})
+        finally:
+            connection.close()  # this thread's own; left open it blocks dropping the test database
+
+    async def scenario():
+        async with open_socket(daphne, "/ws/tasks/", token) as socket:
+            assert json.loads(await socket.recv())["type"] == "connection_established"
+            snapshot = json.loads(await socket.recv())
+            assert await asyncio.to_thread(write_then_push) is True
+            async with asyncio.timeout(10):
+                return snapshot, json.loads(await socket.recv())
+
+    snapshot, update = asyncio.run(scenario())
+    assert (update["job_id"], update["status"], update["stage"]) == (job_id, "progress", "saving")
+    assert update["seq"] == snapshot["seq"] + 1 and update["task"]["processed_items"] == 3

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from channels.layers import get_channel_layer
+from django.db.models import F
 
 from jobs import lifecycle
 from jobs.models import Status, TaskInfo
@@ -122,6 +123,27 @@ def test_pushes_resume_after_the_backoff(sick_layer, settings):
     assert publisher.publish_to_user(7, {"type": "x"}) is False  # still paused
     time.sleep(0.25)
     assert publisher.publish_to_user(7, {"type": "x"}) is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_missed_job_updates_are_sent_again_once_pushes_work(sick_layer, settings, make_job, caplog):
+    job_id = make_job()
+    sick_layer("FailingLayer", backoff=0.3)  # Redis goes down
+    assert publisher.send_progress_update(job_id, {"stage": "one"}) is False
+    TaskInfo.objects.filter(pk=job_id).update(processed_items=7, seq=F("seq") + 1)
+    assert publisher.send_progress_update(job_id, {"stage": "two"}) is False  # paused: skipped
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.realtime.layers.RecordingLayer"}}
+    RecordingLayer.sent.clear()
+    wait_until = time.monotonic() + 3
+    while not RecordingLayer.sent and time.monotonic() < wait_until:
+        time.sleep(0.02)
+    time.sleep(0.1)
+    assert {group for group, _ in RecordingLayer.sent} >= {job_group(job_id), STAFF_JOBS_GROUP}
+    events = [event for _, event in RecordingLayer.sent]
+    latest = TaskInfo.objects.get(pk=job_id)
+    assert all(event["job_id"] == job_id and event["seq"] == latest.seq for event in events)
+    message = json.loads(events[0]["text"])
+    assert message["status"] == "pending" and message["task"]["processed_items"] == 7  # the row's word and state
 
 
 def redis_layer(settings, port: int):
