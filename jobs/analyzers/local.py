@@ -1,0 +1,77 @@
+"""The offline analyzer: fetch with the guarded client, extract with trafilatura, analyze the text."""
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import trafilatura
+
+from ..fetching import HTML_TYPES, Fetcher, FetchError
+from . import LOCAL_MODEL, Analysis, AnalysisError, _text
+
+MIN_TEXT_CHARS = 40  # less than this is a navigation page or an error page, not an article
+
+
+class ExtractedPage:
+    def __init__(self, url: str, title: str, text: str, published_at: datetime | None):
+        self.url, self.title, self.text, self.published_at = url, title, text, published_at
+
+
+def extract(url: str, html: str) -> ExtractedPage:
+    """Return the title and main text of html; AnalysisError when there is no article in it."""
+    document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    text = (getattr(document, "text", None) or "").strip() if document is not None else ""
+    if len(text) < MIN_TEXT_CHARS:
+        raise AnalysisError("extraction empty: no article text found on the page")
+    title = (document.title or "").strip()
+    return ExtractedPage(url, title[:500], text, _parse_date(document.date))
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if day.tzinfo is not None else day.replace(tzinfo=UTC)
+
+
+def fetch_and_extract(fetcher: Fetcher, url: str, deadline: float | None = None) -> ExtractedPage:
+    try:
+        page = fetcher.fetch(url, accept=HTML_TYPES, deadline=deadline)
+    except FetchError as exc:
+        raise AnalysisError(str(exc)) from None
+    return extract(page.final_url, page.text)
+
+
+class LocalAnalyzer:
+    model_name = LOCAL_MODEL
+
+    def __init__(self, topic: str = "", summary_type: str = "standard", fetcher: Fetcher | None = None):
+        self.topic = topic or ""
+        self.summary_type = summary_type
+        self.fetcher = fetcher or Fetcher()
+
+    def analyze(self, url: str, deadline: float | None = None) -> Analysis:
+        """Fetch url and return its analysis; AnalysisError with the reason when it cannot."""
+        page = fetch_and_extract(self.fetcher, url, deadline)
+        return self.analyze_text(url, page)
+
+    def analyze_text(self, url: str, page: ExtractedPage) -> Analysis:
+        score, label = _text.sentiment(page.text)
+        return Analysis(
+            url=url,
+            title=page.title,
+            content=page.text,
+            summary=_text.summarize(page.text, self.summary_type),
+            sentiment=score,
+            sentiment_label=label,
+            keywords=_text.top_keywords(page.text, page.title),
+            relevance=_text.relevance(self.topic, page.title, page.text),
+            model_used=self.model_name,
+            source=urlsplit(url).hostname or "",
+            published_at=page.published_at,
+        )
+
+    def close(self) -> None:
+        self.fetcher.close()
