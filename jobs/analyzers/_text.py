@@ -51,9 +51,15 @@ def sentences(text: str) -> list[str]:
     return found
 
 
-def summarize(text: str, summary_type: str) -> str:
+MIN_SUMMARY_SENTENCE_WORDS = 6  # shorter lines are headlines, bylines and captions
+
+
+def summarize(text: str, summary_type: str, title: str = "") -> str:
     """Return the most representative sentences, in their original order."""
-    all_sentences = sentences(text)
+    all_sentences = [
+        sentence for sentence in sentences(text)
+        if len(words(sentence)) >= MIN_SUMMARY_SENTENCE_WORDS and sentence.strip() != title.strip()
+    ]
     wanted = SUMMARY_SENTENCES[summary_type]
     if len(all_sentences) <= wanted:
         return " ".join(all_sentences)

@@ -63,7 +63,7 @@ class LocalAnalyzer:
             url=url,
             title=page.title,
             content=page.text,
-            summary=_text.summarize(page.text, self.summary_type),
+            summary=_text.summarize(page.text, self.summary_type, page.title),
             sentiment=score,
             sentiment_label=label,
             keywords=_text.top_keywords(page.text, page.title),
