@@ -1,0 +1,123 @@
+"""A finished job gives its owner exactly one notification, whatever path ended it."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from jobs import lifecycle, reaper
+from jobs.exceptions import TaskAlreadyFinished
+from jobs.models import Status, TaskInfo
+from notifications.models import Notification
+
+
+def make_task(owner, total_items=3):
+    return lifecycle.create_task(name="Bulk save of 3 articles", total_items=total_items, owner=owner)
+
+
+@pytest.mark.django_db
+def test_completed_task_notifies_its_owner_once_with_a_summary_and_link(user):
+    task_id = make_task(user)
+    assert lifecycle.start_task(task_id)
+    result = {"saved": 2, "duplicates": 1, "errors": []}
+    assert lifecycle.finish_task(task_id, Status.COMPLETED, result=result, processed_items=3)
+    assert not lifecycle.finish_task(task_id, Status.COMPLETED, result=result)  # a retried final write
+    assert not lifecycle.finish_task(task_id, Status.FAILED, error="late")
+    [notification] = Notification.objects.all()
+    assert notification.user == user
+    assert notification.type == "task_complete"
+    assert notification.link == f"/tasks/{task_id}/"
+    assert "saved: 2" in notification.message and "duplicates: 1" in notification.message
+    assert "errors: 0" in notification.message
+
+
+@pytest.mark.django_db
+def test_failed_task_notification_carries_the_error(user):
+    task_id = make_task(user)
+    lifecycle.start_task(task_id)
+    lifecycle.finish_task(task_id, Status.FAILED, error="ValueError: bad feed\nTraceback ...")
+    [notification] = Notification.objects.all()
+    assert notification.type == "task_failed"
+    assert notification.message.startswith("ValueError: bad feed")
+    assert "Traceback" not in notification.message
+
+
+@pytest.mark.django_db
+def test_cancelled_task_notifies_once(user):
+    task_id = make_task(user)
+    lifecycle.cancel_task(task_id, by=user)
+    with pytest.raises(TaskAlreadyFinished):
+        lifecycle.cancel_task(task_id, by=user)
+    [notification] = Notification.objects.all()
+    assert notification.type == "task_cancelled"
+    assert notification.user == user
+
+
+@pytest.mark.django_db
+def test_system_task_notifies_nobody(db):
+    task_id = make_task(None)
+    lifecycle.start_task(task_id)
+    lifecycle.finish_task(task_id, Status.COMPLETED, result={"saved": 1})
+    assert Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_reaped_task_notifies_its_owner_once(user):
+    task_id = make_task(user)
+    lifecycle.start_task(task_id)
+    TaskInfo.objects.filter(pk=task_id).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    assert reaper.reap_stale_tasks(stale_after=60) == 1
+    assert reaper.reap_stale_tasks(stale_after=60) == 0
+    [notification] = Notification.objects.all()
+    assert notification.type == "task_failed"
+    assert "Worker lost" in notification.message
+
+
+@pytest.mark.django_db
+def test_no_notification_when_the_finishing_transaction_rolls_back(user):
+    task_id = make_task(user)
+    lifecycle.start_task(task_id)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lifecycle.finish_task(task_id, Status.COMPLETED, result={"saved": 1})
+        raise RuntimeError("the enclosing work failed")
+    assert Notification.objects.count() == 0
+    assert TaskInfo.objects.get(pk=task_id).status == Status.RUNNING
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_racing_final_writes_and_the_reaper_give_one_notification(user):
+    """Worker completion, a retried completion, a failure and the reaper race on PostgreSQL."""
+    task_id = make_task(user)
+    lifecycle.start_task(task_id)
+    TaskInfo.objects.filter(pk=task_id).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    barrier = threading.Barrier(6)
+    outcomes = []
+
+    def finish(action):
+        try:
+            barrier.wait()
+            outcomes.append(action())
+        finally:
+            connection.close()
+
+    actions = [
+        lambda: lifecycle.finish_task(task_id, Status.COMPLETED, result={"saved": 3}),
+        lambda: lifecycle.finish_task(task_id, Status.COMPLETED, result={"saved": 3}),
+        lambda: lifecycle.finish_task(task_id, Status.FAILED, error="boom"),
+        lambda: lifecycle.finish_task(task_id, Status.CANCELLED, error="cancelled"),
+        lambda: bool(reaper.reap_stale_tasks(stale_after=60)),
+        lambda: bool(reaper.reap_stale_tasks(stale_after=60)),
+    ]
+    threads = [threading.Thread(target=finish, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == [False] * 5 + [True]
+    [notification] = Notification.objects.filter(user=user)
+    final = TaskInfo.objects.get(pk=task_id).status
+    assert notification.type == {"completed": "task_complete", "failed": "task_failed",
+                                 "cancelled": "task_cancelled"}[final]
