@@ -3,18 +3,9 @@
 from django.db import transaction
 
 from realtime import publisher
+from realtime.messages import MESSAGE_STATUS  # noqa: F401  (the status words, kept importable here)
 
-from .models import Status, TaskInfo
-from .serializers import task_snapshot
-
-# The `status` word of a job_update, by the row's status (the old clients' vocabulary).
-MESSAGE_STATUS = {
-    Status.PENDING: "pending",
-    Status.RUNNING: "progress",
-    Status.COMPLETED: "completed",
-    Status.FAILED: "error",
-    Status.CANCELLED: "cancelled",
-}
+from .models import TaskInfo
 
 
 def announce_on_commit(task_id, message_status: str | None = None, **fields) -> None:
@@ -30,17 +21,4 @@ def announce(task_id, message_status: str | None = None, **fields) -> dict | Non
     task = TaskInfo.objects.select_related("owner").filter(pk=task_id).first()
     if task is None:
         return None
-    snapshot = task_snapshot(task)
-    status = message_status or MESSAGE_STATUS[task.status]
-    publisher.publish_job_update(snapshot, status, **_defaults(task, fields))
-    return snapshot
-
-
-def _defaults(task: TaskInfo, fields: dict) -> dict:
-    """Add the old clients' flat progress fields, unless the caller gave them."""
-    base = {"progress": task.progress, "processed": task.processed_items, "total": task.total_items}
-    if task.status == Status.COMPLETED:
-        base["results"] = task.result
-    if task.status == Status.FAILED:
-        base["error"] = task.error
-    return {**base, **fields}
+    return publisher.publish_task_update(task, message_status, **fields)["task"]

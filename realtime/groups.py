@@ -22,4 +22,11 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
+def user_jobs_group(user_id) -> str:
+    """Return the group that carries every job_update of the jobs user_id owns."""
+    return f"jobs.user.{user_id}"
+
+
 ALL_USERS_GROUP = "users.all"
+# Every job_update of every job: the feed of staff sockets, who may see all jobs.
+STAFF_JOBS_GROUP = "jobs.staff"

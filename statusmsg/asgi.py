@@ -19,11 +19,21 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app regi
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from realtime.auth import TokenAuthMiddleware  # noqa: E402
+from realtime.daphne_compat import allow_endpoint_close_codes  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+allow_endpoint_close_codes()  # consumers close floods with 1008 and big frames with 1009
+websocket_routes = URLRouter(websocket_urlpatterns)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # A handshake with `Authorization: Token <key>` (scripts, the watcher) is authenticated
+        # by that token; every other one by the session, behind the Origin check.
+        "websocket": TokenAuthMiddleware(
+            websocket_routes,
+            session_app=AllowedHostsOriginValidator(AuthMiddlewareStack(websocket_routes)),
+        ),
     }
 )

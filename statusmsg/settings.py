@@ -137,6 +137,8 @@ STATUSMSG_DEFAULTS = {
     "LLM_API_KEY": "",
     "LLM_TIMEOUT": 60.0,
     "AUTO_INGEST_EVERY_MINUTES": 60,
+    "PUSH_TIMEOUT": 0.5,  # seconds one realtime push may take before it is dropped
+    "PUSH_BACKOFF": 5.0,  # seconds pushes are skipped after a failed one (Redis down)
 }
 STATUSMSG = {
     key: env(f"STATUSMSG_{key}", cast=type(default), default=default)
@@ -149,8 +151,15 @@ EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env("REDIS_URL", default=f"unix://{EMBEDDED_REDIS_SOCKET}")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="statusmsg")},
+        # Pub/sub: one PUBLISH per group send, fanned out inside each daphne process; about
+        # 6x the group sends/s of RedisChannelLayer here (bench/channel_layers.py). Its
+        # at-most-once delivery is fine: clients catch up from the snapshot + seq.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            # Short timeouts: a Redis that is down or hanging must not stall a job's pushes.
+            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 3}],
+            "prefix": env("CHANNEL_PREFIX", default="statusmsg"),
+        },
     }
 }
 

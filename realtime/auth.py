@@ -1,0 +1,52 @@
+"""WebSocket handshake auth by DRF token (`Authorization: Token <key>`), for scripts and the watcher.
+
+A browser cannot put an Authorization header on a WebSocket handshake, so a handshake that
+carries a Token is no cross-site hijack: it needs no Origin (scripts send none), though a
+foreign Origin is still refused. Every other handshake goes to the session stack
+(AllowedHostsOriginValidator + AuthMiddlewareStack). A wrong or inactive key is anonymous,
+never a fallback to the session cookie.
+"""
+
+from urllib.parse import urlparse
+
+from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
+from django.contrib.auth.models import AnonymousUser
+
+
+@database_sync_to_async
+def user_for_token(key: str):
+    """Return the active user owning the DRF token key, else AnonymousUser."""
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return AnonymousUser()
+    return token.user
+
+
+def _header(scope, name: bytes) -> bytes | None:
+    for header_name, value in scope.get("headers", []):
+        if header_name == name:
+            return value
+    return None
+
+
+class TokenAuthMiddleware:
+    """Authenticate a handshake by its Token header into `inner`; others go to `session_app`."""
+
+    def __init__(self, inner, session_app):
+        self.inner = inner
+        self.session_app = session_app
+        self._origins = AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope, receive, send):
+        authorization = _header(scope, b"authorization") or b""
+        scheme, _, key = authorization.decode("latin1").strip().partition(" ")
+        if scheme.lower() != "token":
+            return await self.session_app(scope, receive, send)
+        origin = _header(scope, b"origin")
+        if origin is not None and not self._origins.valid_origin(urlparse(origin.decode("latin1"))):
+            return await WebsocketDenier()(scope, receive, send)
+        user = await user_for_token(key.strip()) if key.strip() else AnonymousUser()
+        return await self.inner({**scope, "user": user}, receive, send)

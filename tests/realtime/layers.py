@@ -1,0 +1,34 @@
+"""Channel layers that misbehave the way a sick Redis does, for the publisher tests."""
+
+import asyncio
+import threading
+
+
+class RecordingLayer:
+    """Remember every group_send (from any thread or loop)."""
+
+    sent: list = []  # noqa: RUF012 - shared on purpose: the test reads what any instance saw
+    lock = threading.Lock()
+
+    def __init__(self, **config):
+        pass
+
+    async def group_send(self, group, message):
+        with self.lock:
+            RecordingLayer.sent.append((group, message))
+
+
+class FailingLayer(RecordingLayer):
+    """Refuse every send at once, like a Redis that is down (connection refused)."""
+
+    async def group_send(self, group, message):
+        await super().group_send(group, message)
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+class HangingLayer(RecordingLayer):
+    """Never finish a send, like a Redis that accepted the connection and froze."""
+
+    async def group_send(self, group, message):
+        await super().group_send(group, message)
+        await asyncio.sleep(3600)

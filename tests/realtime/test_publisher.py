@@ -1,0 +1,164 @@
+"""The one publisher: message shapes and groups, and pushes that fail without hurting the job."""
+
+import asyncio
+import json
+import logging
+import socket
+import time
+
+import pytest
+from channels.layers import get_channel_layer
+
+from jobs import lifecycle
+from jobs.models import Status, TaskInfo
+from jobs.serializers import task_snapshot
+from jobs.worker import run_task
+from realtime import publisher
+from realtime.groups import STAFF_JOBS_GROUP, job_group, topic_group, user_jobs_group
+
+from .conftest import amake
+from .layers import RecordingLayer
+
+ARTICLES = [{"url": f"https://example.com/a/{n}", "title": f"A {n}"} for n in range(300)]
+
+
+async def listen(*groups):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    for group in groups:
+        await layer.group_add(group, channel)
+    return layer, channel
+
+
+async def next_message(layer, channel) -> tuple[dict, dict]:
+    event = await asyncio.wait_for(layer.receive(channel), 2)
+    return event, json.loads(event["text"])
+
+
+HELPERS = [
+    ("send_progress_update", {"progress": 40.0, "processed": 4, "total": 10, "stage": "saving"}, "progress",
+     {"progress": 40.0, "processed": 4, "total": 10, "stage": "saving"}),
+    ("send_completion_update", {"saved": 10}, "completed", {"results": {"saved": 10}}),
+    ("send_error_update", ValueError("boom"), "error", {"error": "boom"}),
+    ("send_batch_update", {"batch_completed": 2, "total_batches": 5}, "batch_update",
+     {"batch_completed": 2, "total_batches": 5}),
+    ("send_cancellation_update", "stopped by alice", "cancelled", {"message": "stopped by alice"}),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("form", ["sync", "async"])
+@pytest.mark.parametrize(("helper", "argument", "status", "fields"), HELPERS)
+async def test_helper_sends_the_job_update_to_every_group_that_follows_the_job(
+    form, helper, argument, status, fields, make_job, user
+):
+    job_id = await amake(make_job)(topic="news")
+    groups = [job_group(job_id), topic_group("news"), user_jobs_group(user.pk), STAFF_JOBS_GROUP]
+    listeners = [await listen(group) for group in groups]
+    if form == "sync":
+        sent = await amake(getattr(publisher, helper))(job_id, argument)
+    else:
+        sent = await getattr(publisher, f"a{helper}")(job_id, argument)
+    assert sent is True
+    snapshot = await amake(lambda: json.loads(json.dumps(task_snapshot(TaskInfo.objects.get(pk=job_id)))))()
+    for layer, channel in listeners:
+        event, message = await next_message(layer, channel)
+        assert (event["type"], event["job_id"], event["seq"], event["owner_id"]) == (
+            "job.update", job_id, snapshot["seq"], user.pk)
+        timestamp = message.pop("timestamp")
+        assert "T" in timestamp
+        assert message == {"type": "job_update", "job_id": job_id, "status": status, "seq": snapshot["seq"],
+                           "task": snapshot, "progress": 0.0, "processed": 0, "total": 10, **fields}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_helper_for_an_unknown_job_sends_nothing_and_says_so(caplog):
+    assert publisher.send_progress_update("00000000-0000-0000-0000-000000000000", {}) is False
+    assert "no task" in caplog.text
+
+
+@pytest.fixture
+def recording(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.realtime.layers.RecordingLayer"}}
+    RecordingLayer.sent = []
+    return RecordingLayer.sent
+
+
+@pytest.fixture
+def sick_layer(settings, recording):
+    def use(kind: str, timeout: float = 0.3, backoff: float = 5.0):
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": f"tests.realtime.layers.{kind}"}}
+        settings.STATUSMSG = {**settings.STATUSMSG, "PUSH_TIMEOUT": timeout, "PUSH_BACKOFF": backoff}
+        return recording
+
+    return use
+
+
+def test_sync_push_from_a_worker_thread_uses_the_publishers_own_loop(recording):
+    assert publisher.publish_to_user(7, {"type": "notification.new"}) is True
+    assert publisher.publish_to_user(7, {"type": "notification.new"}) is True
+    assert recording == [("user.7", {"type": "notification.new"})] * 2
+
+
+@pytest.mark.parametrize("kind", ["FailingLayer", "HangingLayer"])
+def test_failed_push_returns_quickly_warns_and_pauses_pushes(kind, sick_layer, caplog):
+    attempts = sick_layer(kind, timeout=0.3, backoff=5.0)
+    caplog.set_level(logging.WARNING, logger="realtime.publisher")
+    started = time.monotonic()
+    assert publisher.publish_to_user(7, {"type": "x"}) is False
+    assert time.monotonic() - started < 0.8
+    assert "push failed groups=user.7" in caplog.text and "paused for 5.0s" in caplog.text
+    started = time.monotonic()
+    for _ in range(100):
+        assert publisher.publish_to_user(7, {"type": "x"}) is False
+    assert time.monotonic() - started < 0.05  # paused: not even tried
+    assert len(attempts) == 1
+
+
+def test_pushes_resume_after_the_backoff(sick_layer, settings):
+    sick_layer("FailingLayer", backoff=0.2)
+    assert publisher.publish_to_user(7, {"type": "x"}) is False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.realtime.layers.RecordingLayer"}}
+    assert publisher.publish_to_user(7, {"type": "x"}) is False  # still paused
+    time.sleep(0.25)
+    assert publisher.publish_to_user(7, {"type": "x"}) is True
+
+
+def redis_layer(settings, port: int):
+    settings.CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{port}", "socket_connect_timeout": 1,
+                              "socket_timeout": 3}]},
+    }}
+
+
+@pytest.fixture
+def black_hole():
+    """A TCP port that accepts connections (the kernel's backlog) and never answers: a frozen Redis."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield server.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("redis", ["closed_port", "black_hole"])
+def test_a_job_completes_on_time_while_redis_is_down_or_frozen(redis, request, settings, user, caplog):
+    redis_layer(settings, request.getfixturevalue(redis))
+    settings.STATUSMSG = {**settings.STATUSMSG, "PROGRESS_INTERVAL": 0.0}  # a push per item
+    task_id = lifecycle.create_task("bulk", total_items=len(ARTICLES), owner=user, params={"articles": ARTICLES})
+    publisher._paused_until = 0.0  # the job itself meets the broken Redis first
+    caplog.clear()
+    started = time.monotonic()
+    assert run_task(str(task_id)) == Status.COMPLETED
+    elapsed = time.monotonic() - started
+    # 300+ pushes were due; one paid the timeout (0.5 s at most), the rest were skipped.
+    assert elapsed < 3, elapsed
+    assert "push failed" in caplog.text
