@@ -36,6 +36,7 @@ def content_words(text: str) -> list[str]:
     return [word for word in words(text) if len(word) > 2 and word not in STOPWORDS]
 
 
+@lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
     """Fold the commonest English endings, so 'markets' matches 'market'."""
     for suffix in ("ies", "es", "s", "ing", "ed"):
