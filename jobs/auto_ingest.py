@@ -180,7 +180,10 @@ def _analyze_entries(entries: list[Entry], config: AutoIngestConfig, fetcher: Fe
                                max_queue_size=max(1, len(batches)),
                                item_timeout=_item_timeout() * batch_size)
     for done, batch_outcome in enumerate(work_queue.run(batches), start=1):
-        results = batch_outcome.value if batch_outcome.ok else [(e, None, batch_outcome.error) for e in batch_outcome.item]
+        if batch_outcome.ok:
+            results = batch_outcome.value
+        else:  # the whole batch ran out of time: each of its entries fails with that reason
+            results = [(entry, None, batch_outcome.error) for entry in batch_outcome.item]
         approved_before = outcome["approved"]
         for entry, analysis, error in results:
             _judge(entry, analysis, error, config, outcome)
@@ -225,7 +228,8 @@ def _rejection(analysis: Analysis, config: AutoIngestConfig) -> str | None:
         if not analysis.title.strip() and not analysis.summary.strip():
             return "quality control: no title and no summary"
         if len(analysis.content.strip()) < config.min_content_length:
-            return f"quality control: too short ({len(analysis.content.strip())} < {config.min_content_length} characters)"
+            length = len(analysis.content.strip())
+            return f"quality control: too short ({length} < {config.min_content_length} characters)"
     return None
 
 

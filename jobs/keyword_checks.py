@@ -68,8 +68,9 @@ def run_keyword_check_task(progress_callback=_no_progress, group_id: int | None 
             created = _check_group(group, unseen[group.pk], outcome, progress_callback)
             outcome["by_group"][str(group.pk)] = {"name": group.name, "alerts_created": created}
             if created:
-                notify(group.owner, "keyword_alert", f"{created} new keyword alert{'s' if created != 1 else ''}",
-                       f"Keyword group \u201c{group.name}\u201d matched {created} new article{'s' if created != 1 else ''}.",
+                plural = "s" if created != 1 else ""
+                notify(group.owner, "keyword_alert", f"{created} new keyword alert{plural}",
+                       f"Keyword group \u201c{group.name}\u201d matched {created} new article{plural}.",
                        link="/keyword-alerts")
     except JobCancelled as cancelled:
         cancelled.partial_result = outcome

@@ -134,7 +134,8 @@ class AutoIngestConfig(models.Model):
     enabled = models.BooleanField(default=False, help_text="Run on the schedule; a manual start works either way.")
     quality_control_enabled = models.BooleanField(default=True)
     min_relevance_threshold = models.FloatField(default=0.3, help_text="0..1; articles below it are dropped.")
-    min_content_length = models.PositiveIntegerField(default=300, help_text="Characters; shorter fails quality control.")
+    min_content_length = models.PositiveIntegerField(default=300,
+                                                     help_text="Characters; shorter fails quality control.")
     batch_size = models.PositiveIntegerField(default=10)
     max_concurrent_batches = models.PositiveIntegerField(default=2)
     updated_at = models.DateTimeField(auto_now=True)

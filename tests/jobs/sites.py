@@ -1,12 +1,12 @@
 """A local web site for the workload tests: articles, feeds, and every way a fetch can go wrong.
 
-Import the fixtures into a test module with `from .sites import site, site_server  # noqa: F401`.
+tests/jobs/conftest.py makes the fixtures `site` and `site_server` available to every jobs test.
 """
 
 import re
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -171,7 +171,8 @@ def _install(server: HTTPServer) -> None:
         atom_feed(base, ["football", "short", "solar"]), content_type="application/atom+xml")
     server.expect_request("/feeds/broken.xml").respond_with_data("<html>not a feed", content_type="text/plain")
     # Many distinct article urls for queue and throughput tests.
-    server.expect_request(re.compile(r"^/many/\d+\.html$")).respond_with_data(article_page(SOLAR_TITLE, SOLAR_PARAGRAPHS), content_type=html)
+    server.expect_request(re.compile(r"^/many/\d+\.html$")).respond_with_data(
+        article_page(SOLAR_TITLE, SOLAR_PARAGRAPHS), content_type=html)
 
 
 @pytest.fixture(scope="session")

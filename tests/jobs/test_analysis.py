@@ -16,7 +16,7 @@ from jobs.exceptions import JobCancelled
 from jobs.models import Article, TaskInfo
 from jobs.reporting import ProgressReporter
 
-from .sites import FLOOD_TITLE, SOLAR_TITLE, site, site_server  # noqa: F401
+from .sites import FLOOD_TITLE, SOLAR_TITLE
 
 pytestmark = pytest.mark.django_db
 

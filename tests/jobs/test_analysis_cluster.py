@@ -11,7 +11,7 @@ from websockets.sync.client import connect
 from jobs.models import Article, Status, TaskInfo
 from tests.processes import Qcluster
 
-from .sites import SOLAR_TITLE, site_server  # noqa: F401
+from .sites import SOLAR_TITLE
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ from jobs.exceptions import JobCancelled
 from jobs.models import Article, AutoIngestConfig, FeedSource, Status, TaskInfo
 from notifications.models import Notification
 
-from .sites import SOLAR_TITLE, site, site_server  # noqa: F401
+from .sites import SOLAR_TITLE
 
 pytestmark = pytest.mark.django_db
 

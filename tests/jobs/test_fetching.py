@@ -6,7 +6,7 @@ import pytest
 
 from jobs.fetching import FEED_TYPES, Fetcher, FetchError, FetchRefused, check_url, fetch
 
-from .sites import MAX_BYTES, SOLAR_TITLE, site, site_server  # noqa: F401
+from .sites import MAX_BYTES, SOLAR_TITLE
 
 
 def test_fetches_an_allowed_local_article(site):
@@ -100,8 +100,8 @@ def test_a_hostname_that_resolves_to_a_private_address_is_refused(settings, monk
 
 def test_a_public_address_is_pinned_for_the_connection(settings, monkeypatch):
     settings.STATUSMSG = {**settings.STATUSMSG, "FETCH_ALLOW_HOSTS": ""}
-    monkeypatch.setattr(socket, "getaddrinfo",
-                        lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))])
+    public = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: public)
     assert check_url("https://news.example.com/a") == ("https://news.example.com/a", "93.184.215.14")
 
 

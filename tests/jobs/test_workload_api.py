@@ -35,7 +35,8 @@ def test_bulk_analysis_creates_a_pending_task_and_enqueues_it_after_commit(
         ({}, "urls", "This field is required."),
         ({"urls": []}, "urls", "This list may not be empty."),
         ({"urls": "https://example.com/a"}, "urls", 'Expected a list of items but got type "str".'),
-        ({"urls": ["https://example.com/a", "ftp://example.com/b"]}, "urls", {"1": ["Enter a valid http or https URL."]}),
+        ({"urls": ["https://example.com/a", "ftp://example.com/b"]}, "urls",
+         {"1": ["Enter a valid http or https URL."]}),
         ({"urls": ["not a url"]}, "urls", {"0": ["Enter a valid http or https URL."]}),
         ({"urls": ["javascript:alert(1)"]}, "urls", {"0": ["Enter a valid http or https URL."]}),
         ({"urls": ["https://example.com/a", "https://example.com/b", "https://example.com/a"]}, "urls",
@@ -110,7 +111,8 @@ def test_keyword_check_of_someone_elses_or_a_missing_group_is_a_404(api, other_u
 
 def test_staff_may_check_any_group_and_all_groups(staff_api, other_user):
     theirs = KeywordGroup.objects.create(name="Theirs", keywords=["solar"], owner=other_user)
-    assert staff_api.post("/api/background-tasks/keyword-check", {"group_id": theirs.pk}, format="json").status_code == 202
+    one = staff_api.post("/api/background-tasks/keyword-check", {"group_id": theirs.pk}, format="json")
+    assert one.status_code == 202
     everything = staff_api.post("/api/background-tasks/keyword-check", {}, format="json")
     assert everything.status_code == 202
     assert TaskInfo.objects.get(pk=everything.json()["task_id"]).params == {"group_id": None}
@@ -126,3 +128,13 @@ def test_without_a_group_a_user_checks_only_their_own_groups(api, user):
 def test_a_malformed_group_id_is_a_400(api, group_id):
     response = api.post("/api/background-tasks/keyword-check", {"group_id": group_id}, format="json")
     assert response.status_code == 400 and "group_id" in response.json()
+
+
+def test_admin_edits_the_one_auto_ingest_settings_row_and_lists_the_workload_models(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", password="root-password"))
+    listing = client.get("/admin/jobs/autoingestconfig/")
+    assert listing.status_code == 302 and listing["Location"].endswith("/admin/jobs/autoingestconfig/1/change/")
+    assert client.get(listing["Location"]).status_code == 200
+    for model in ("feedsource", "keywordgroup", "keywordalert", "keywordcheck"):
+        assert client.get(f"/admin/jobs/{model}/").status_code == 200
+        assert client.get(f"/admin/jobs/{model}/add/").status_code == 200
