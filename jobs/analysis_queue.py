@@ -53,7 +53,9 @@ class AnalysisQueue:
         self.expected_errors = expected_errors
         self.peak_queue_size = 0
         self._pending: queue.Queue = queue.Queue(maxsize=self.max_queue_size)
-        self._outcomes: queue.Queue = queue.Queue()
+        # Bounded too: finished analyses (whole article texts) wait here only while the
+        # caller's thread is saving; a slow database holds the workers back instead.
+        self._outcomes: queue.Queue = queue.Queue(maxsize=self.max_queue_size)
         self._stop = threading.Event()
         self._size_lock = threading.Lock()
 
@@ -133,9 +135,19 @@ class AnalysisQueue:
                     return
                 if self._stop.is_set():
                     continue  # stop honoured between items: skip, and wait for our sentinel
-                self._outcomes.put(self._run_one(item))
+                self._offer(self._run_one(item))
         finally:
-            self._outcomes.put(_DONE)
+            self._offer(_DONE)
+
+    def _offer(self, outcome) -> None:
+        """Hand an outcome to the caller; dropped once stopped (the caller no longer reads)."""
+        while True:
+            try:
+                self._outcomes.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                if self._stop.is_set():
+                    return
 
     def _run_one(self, item) -> Outcome:
         """Run work on item in its own thread, so a stuck item costs its deadline and no more."""

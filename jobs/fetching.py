@@ -135,20 +135,23 @@ class Fetcher:
 
     def fetch(self, url: str, accept: tuple[str, ...] = HTML_TYPES, deadline: float | None = None) -> FetchedPage:
         """Fetch url (following checked redirects) and return it, or raise FetchError with the reason."""
-        ends_at = time.monotonic() + self.timeout
+        started = time.monotonic()
+        ends_at = started + self.timeout
         if deadline is not None:
             ends_at = min(ends_at, deadline)
+        # The limit that applies (ours or the caller's deadline), named in any timeout reason.
+        limit = round(max(0.0, ends_at - started), 1)
         current = url
         for _hop in range(self.max_redirects + 1):
             current, address = check_url(current)
             remaining = ends_at - time.monotonic()
             if remaining <= 0:
-                raise FetchError(f"timed out after {self.timeout:g}s")
+                raise FetchError(f"timed out after {limit:g}s")
             request = _pinned_request(self.client, current, address, httpx.Timeout(remaining))
             try:
                 response = self.client.send(request, stream=True)
             except httpx.TimeoutException:
-                raise FetchError(f"timed out after {self.timeout:g}s") from None
+                raise FetchError(f"timed out after {limit:g}s") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"connection failed: {exc or type(exc).__name__}") from None
             try:
@@ -158,12 +161,13 @@ class Fetcher:
                         raise FetchError(f"redirect ({response.status_code}) without a Location")
                     current = urljoin(current, location)
                     continue
-                return self._read(url, current, response, accept, ends_at)
+                return self._read(url, current, response, accept, ends_at, limit)
             finally:
                 response.close()
         raise FetchError(f"too many redirects (more than {self.max_redirects})")
 
-    def _read(self, url: str, final_url: str, response: httpx.Response, accept, ends_at: float) -> FetchedPage:
+    def _read(self, url: str, final_url: str, response: httpx.Response, accept, ends_at: float,
+              limit: float) -> FetchedPage:
         if response.status_code >= 400:
             raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
         content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -179,10 +183,10 @@ class Fetcher:
                 if size > self.max_bytes:
                     raise FetchError(f"too large: more than {self.max_bytes} bytes")
                 if time.monotonic() > ends_at:
-                    raise FetchError(f"timed out after {self.timeout:g}s")
+                    raise FetchError(f"timed out after {limit:g}s")
                 chunks.append(chunk)
         except httpx.TimeoutException:
-            raise FetchError(f"timed out after {self.timeout:g}s") from None
+            raise FetchError(f"timed out after {limit:g}s") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"connection failed while reading: {exc or type(exc).__name__}") from None
         return FetchedPage(url=url, final_url=final_url, status_code=response.status_code,

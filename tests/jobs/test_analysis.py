@@ -194,6 +194,26 @@ def test_bounded_queue_never_holds_more_than_its_size():
     assert most_waiting <= 5 + 1 + 2
 
 
+def test_a_slow_consumer_holds_the_workers_back_instead_of_piling_up_results():
+    finished = 0
+    lock = threading.Lock()
+
+    def work(item, deadline):
+        nonlocal finished
+        with lock:
+            finished += 1
+        return item
+
+    work_queue = AnalysisQueue(work, max_concurrent=2, max_queue_size=3, item_timeout=5)
+    most_ahead = 0
+    for consumed, _outcome in enumerate(work_queue.run(range(40)), start=1):
+        time.sleep(0.005)  # the caller saving to the database
+        with lock:
+            most_ahead = max(most_ahead, finished - consumed)
+    assert consumed == 40
+    assert most_ahead <= 3 + 2  # the results queue, plus one finished item per worker waiting to hand over
+
+
 def test_max_concurrent_bounds_the_items_in_flight():
     running, most_running, lock = 0, 0, threading.Lock()
 
