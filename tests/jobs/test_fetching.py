@@ -124,3 +124,28 @@ def test_feeds_are_accepted_with_feed_content_types(site):
         page = fetcher.fetch(site.url("/feeds/atom.xml"), accept=FEED_TYPES)
     assert page.content_type == "application/atom+xml"
     assert b"<feed" in page.body
+
+
+def test_the_connection_goes_to_the_checked_address_and_names_the_host(site, monkeypatch):
+    # A name that resolves to something else at connect time (DNS rebinding) changes nothing:
+    # the request goes to the address check_url approved, with the URL's host in Host.
+    from jobs import fetching
+
+    port = site.server.port
+    monkeypatch.setattr(fetching, "check_url", lambda url: (url, "127.0.0.1"))
+    page = fetch(f"http://news.rebind.invalid:{port}/articles/solar.html")
+    assert SOLAR_TITLE in page.text
+    request, _response = site.server.log[-1]
+    assert request.headers["Host"] == f"news.rebind.invalid:{port}"
+
+
+def test_https_keeps_the_host_name_for_tls():
+    import httpx
+
+    from jobs.fetching import _pinned_request
+
+    with httpx.Client() as client:
+        request = _pinned_request(client, "https://news.example.com/a?b=1", "93.184.215.14", httpx.Timeout(5))
+    assert str(request.url) == "https://93.184.215.14/a?b=1"
+    assert request.headers["Host"] == "news.example.com"
+    assert request.extensions["sni_hostname"] == "news.example.com"
