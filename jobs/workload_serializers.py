@@ -14,7 +14,8 @@ class BulkAnalysisRequestSerializer(serializers.Serializer):
     urls = serializers.ListField(child=serializers.CharField(max_length=2000, allow_blank=True), allow_empty=False)
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     summary_type = serializers.ChoiceField(choices=SUMMARY_TYPES, default="standard")
-    model_name = serializers.CharField(max_length=100, default="local")
+    model_name = serializers.CharField(max_length=100, required=False,
+                                       help_text='"local" (the default, STATUSMSG_ANALYSIS_MODEL) or a model the LLM serves.')
     batch_size = serializers.IntegerField(min_value=1, max_value=1000, default=10)
     max_concurrent = serializers.IntegerField(min_value=1, max_value=20, required=False)
     force = serializers.BooleanField(default=False, help_text="Analyze again urls already analyzed by this model.")
@@ -38,11 +39,13 @@ class BulkAnalysisRequestSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
         return urls
 
-    def validate_model_name(self, model_name: str) -> str:
+    def validate(self, attrs: dict) -> dict:
+        model_name = attrs.get("model_name") or settings.STATUSMSG["ANALYSIS_MODEL"]
         models = available_models()
         if model_name not in models:
-            raise serializers.ValidationError(f"Unknown model {model_name!r}; available: {', '.join(models)}.")
-        return model_name
+            raise serializers.ValidationError(
+                {"model_name": [f"Unknown model {model_name!r}; available: {', '.join(models)}."]})
+        return {**attrs, "model_name": model_name}
 
 
 class KeywordCheckRequestSerializer(serializers.Serializer):

@@ -138,3 +138,10 @@ def test_admin_edits_the_one_auto_ingest_settings_row_and_lists_the_workload_mod
     for model in ("feedsource", "keywordgroup", "keywordalert", "keywordcheck"):
         assert client.get(f"/admin/jobs/{model}/").status_code == 200
         assert client.get(f"/admin/jobs/{model}/add/").status_code == 200
+
+
+def test_the_default_model_comes_from_the_settings(api, settings):
+    settings.STATUSMSG = {**settings.STATUSMSG, "LLM_BASE_URL": "http://llm.internal/v1", "LLM_MODELS": "house-model",
+                          "ANALYSIS_MODEL": "house-model"}
+    assert api.post(BULK, {"urls": urls(1)}, format="json").status_code == 202
+    assert TaskInfo.objects.get().params["model_name"] == "house-model"
