@@ -14,8 +14,9 @@ class BulkAnalysisRequestSerializer(serializers.Serializer):
     urls = serializers.ListField(child=serializers.CharField(max_length=2000, allow_blank=True), allow_empty=False)
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     summary_type = serializers.ChoiceField(choices=SUMMARY_TYPES, default="standard")
-    model_name = serializers.CharField(max_length=100, required=False,
-                                       help_text='"local" (the default, STATUSMSG_ANALYSIS_MODEL) or a model the LLM serves.')
+    model_name = serializers.CharField(
+        max_length=100, required=False,
+        help_text='"local" (the default, STATUSMSG_ANALYSIS_MODEL) or a model the LLM serves.')
     batch_size = serializers.IntegerField(min_value=1, max_value=1000, default=10)
     max_concurrent = serializers.IntegerField(min_value=1, max_value=20, required=False)
     force = serializers.BooleanField(default=False, help_text="Analyze again urls already analyzed by this model.")
