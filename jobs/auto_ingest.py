@@ -4,6 +4,7 @@ Start it with start_auto_ingest (the API and the schedule both do); never two at
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -156,6 +157,7 @@ def _analyze_entries(entries: list[Entry], config: AutoIngestConfig, fetcher: Fe
     batch_size = max(1, config.batch_size)
     batches = [entries[start:start + batch_size] for start in range(0, len(entries), batch_size)]
     analyzers = {}
+    item_timeout = _item_timeout()
 
     def analyzer_for(topic: str):
         # One analyzer per feed topic; all share the fetcher (it is thread-safe).
@@ -169,17 +171,27 @@ def _analyze_entries(entries: list[Entry], config: AutoIngestConfig, fetcher: Fe
     def analyze_batch(batch: list[Entry], deadline: float) -> list[tuple[Entry, Analysis | None, str | None]]:
         results = []
         for entry in batch:
+            # Each entry gets the per-item timeout, within what is left of the batch's.
+            entry_deadline = min(deadline, time.monotonic() + item_timeout)
             try:
-                results.append((entry, analyzer_for(entry.topic).analyze(entry.url, deadline), None))
+                results.append((entry, analyzer_for(entry.topic).analyze(entry.url, entry_deadline), None))
             except AnalysisError as exc:
                 results.append((entry, None, str(exc)))
         return results
 
     # Batches run side by side (max_concurrent_batches); within a batch, one item after another.
     work_queue = AnalysisQueue(analyze_batch, max_concurrent=max(1, config.max_concurrent_batches),
-                               max_queue_size=max(1, len(batches)),
-                               item_timeout=_item_timeout() * batch_size)
-    for done, batch_outcome in enumerate(work_queue.run(batches), start=1):
+                               item_timeout=item_timeout * batch_size)
+    try:
+        _judge_batches(work_queue.run(batches), len(batches), config, outcome, progress_callback)
+    finally:
+        for analyzer in analyzers.values():
+            analyzer.close()
+
+
+def _judge_batches(batch_outcomes, total_batches: int, config: AutoIngestConfig, outcome: dict,
+                   progress_callback) -> None:
+    for done, batch_outcome in enumerate(batch_outcomes, start=1):
         if batch_outcome.ok:
             results = batch_outcome.value
         else:  # the whole batch ran out of time: each of its entries fails with that reason
@@ -189,7 +201,7 @@ def _analyze_entries(entries: list[Entry], config: AutoIngestConfig, fetcher: Fe
             _judge(entry, analysis, error, config, outcome)
             outcome["processed"] += 1
             progress_callback(outcome["processed"], current=entry.url)
-        report_batch(progress_callback, done, len(batches), approved=outcome["approved"] - approved_before,
+        report_batch(progress_callback, done, total_batches, approved=outcome["approved"] - approved_before,
                      processed=outcome["processed"])
 
 

@@ -34,6 +34,7 @@ class LLMAnalyzer:
         self.model_name = model_name
         self.topic = topic or ""
         self.summary_type = summary_type
+        self._owns_fetcher = fetcher is None  # a shared fetcher is closed by whoever made it
         self.fetcher = fetcher or Fetcher()
         self.endpoint = options["LLM_BASE_URL"].rstrip("/") + "/chat/completions"
         self.timeout = float(options["LLM_TIMEOUT"])
@@ -90,7 +91,8 @@ class LLMAnalyzer:
 
     def close(self) -> None:
         self.client.close()
-        self.fetcher.close()
+        if self._owns_fetcher:
+            self.fetcher.close()
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -69,6 +69,7 @@ class LocalAnalyzer:
     def __init__(self, topic: str = "", summary_type: str = "standard", fetcher: Fetcher | None = None):
         self.topic = topic or ""
         self.summary_type = summary_type
+        self._owns_fetcher = fetcher is None  # a shared fetcher is closed by whoever made it
         self.fetcher = fetcher or Fetcher()
 
     def analyze(self, url: str, deadline: float | None = None) -> Analysis:
@@ -93,4 +94,5 @@ class LocalAnalyzer:
         )
 
     def close(self) -> None:
-        self.fetcher.close()
+        if self._owns_fetcher:
+            self.fetcher.close()
