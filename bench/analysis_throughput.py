@@ -108,6 +108,21 @@ def main() -> None:
             ideal = concurrency / args.latency
             print(f"{concurrency:>14} {seconds:>8.2f} {rate:>8.1f} {ideal:>7.1f} {100 * rate / ideal:>7.1f}% "
                   f"{cpu_per_item * 1000:>12.2f} {1 / cpu_per_item:>14.0f}  {result['analyzed']}/{result['failed']}")
+        # Reference: the same queue with the guarded fetch alone (no extraction, analysis or
+        # database), to tell the queue's own overhead from the analysis CPU.
+        from jobs.analysis_queue import AnalysisQueue
+        from jobs.fetching import Fetcher
+
+        print("\nreference: AnalysisQueue + guarded fetch only")
+        with Fetcher() as fetcher:
+            for concurrency in args.concurrency:
+                began = time.perf_counter()
+                outcomes = list(AnalysisQueue(lambda url, deadline: fetcher.fetch(url, deadline=deadline),
+                                              max_concurrent=concurrency, max_queue_size=100).run(urls))
+                rate = args.urls / (time.perf_counter() - began)
+                ideal = concurrency / args.latency
+                print(f"{concurrency:>14} {'':>8} {rate:>8.1f} {ideal:>7.1f} {100 * rate / ideal:>7.1f}%"
+                      f"  ok={sum(o.ok for o in outcomes)}")
     server.terminate()
 
 

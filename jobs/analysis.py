@@ -7,7 +7,6 @@ the database and reports progress; the queue's workers only fetch and analyze.
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
 from .analysis_queue import AnalysisQueue
@@ -41,8 +40,12 @@ def save_analysis(analysis: Analysis, topic: str = "") -> Article:
     }
     if analysis.published_at is not None:
         fields["published_at"] = analysis.published_at
-    with transaction.atomic():
-        article, _created = Article.objects.update_or_create(url=analysis.url, defaults=fields)
+    # One INSERT ... ON CONFLICT (url) DO UPDATE: atomic against a concurrent save of the same
+    # url, and a third of the cost of update_or_create's locked SELECT plus write.
+    (article,) = Article.objects.bulk_create(
+        [Article(url=analysis.url, **fields)], update_conflicts=True, unique_fields=["url"],
+        update_fields=list(fields),
+    )
     return article
 
 

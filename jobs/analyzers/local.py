@@ -6,7 +6,10 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import trafilatura
+from htmldate import find_date
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
 from trafilatura.settings import Extractor, set_date_params
+from trafilatura.utils import load_html
 
 from ..fetching import HTML_TYPES, Fetcher, FetchError
 from . import LOCAL_MODEL, Analysis, AnalysisError, _text
@@ -21,28 +24,46 @@ class ExtractedPage:
 
 @lru_cache(maxsize=2)
 def _base_options(today: date) -> Extractor:
-    # Built once: reading trafilatura's config costs more than a small page's extraction.
-    # fast: no second-opinion extractors (readability, jusText), and a quick date search;
-    # together they halve the CPU per page, which bounds throughput at high concurrency.
-    return Extractor(output_format="python", fast=True, comments=False, with_metadata=True,
-                     date_params=set_date_params(False))
+    # Built once a day (the date search refuses dates after the max_date it was built with):
+    # reading trafilatura's config costs more than a small page's extraction. fast: no
+    # second-opinion extractors (readability, jusText). Metadata is read separately below.
+    return Extractor(output_format="python", fast=True, comments=False, with_metadata=False)
 
 
 def _options_for(url: str) -> Extractor:
-    # Keyed by day: the date search refuses dates after the max_date it was built with.
     options = copy.copy(_base_options(date.today()))
     options.url = options.source = url
     return options
 
 
+def _title_and_date(tree, url: str) -> tuple[str, str | None]:
+    """Return the page's title and publication date the way trafilatura finds them.
+
+    Only these two of trafilatura's metadata (not author, site name, categories, licence):
+    the full set costs as much CPU as the text extraction itself.
+    """
+    metadata = examine_meta(tree)
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception:  # trafilatura guards this call the same way: JSON-LD in the wild is messy
+        pass
+    title = metadata.title or extract_title(tree) or ""
+    published = find_date(tree, url=url, **set_date_params(False))
+    return title, published
+
+
 def extract(url: str, html: str) -> ExtractedPage:
     """Return the title and main text of html; AnalysisError when there is no article in it."""
-    document = trafilatura.bare_extraction(html, url=url, options=_options_for(url))
+    tree = load_html(html)
+    if tree is None:
+        raise AnalysisError("extraction empty: the page is not readable HTML")
+    title, published = _title_and_date(tree, url)
+    # bare_extraction prunes the tree it is given, so it runs after the metadata is read.
+    document = trafilatura.bare_extraction(tree, url=url, options=_options_for(url))
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if len(text) < MIN_TEXT_CHARS:
         raise AnalysisError("extraction empty: no article text found on the page")
-    title = (document.title or "").strip()
-    return ExtractedPage(url, title[:500], text, _parse_date(document.date))
+    return ExtractedPage(url, title.strip()[:500], text, _parse_date(published))
 
 
 def _parse_date(value: str | None) -> datetime | None:
