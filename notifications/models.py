@@ -44,6 +44,17 @@ class NotificationQuerySet(models.QuerySet):
         )
         return self.system_wide().exclude(Exists(seen))
 
+    def unread_for(self, user) -> "NotificationQuerySet":
+        """Return what user has not read: own unread rows and unseen system-wide notices.
+
+        One statement, so a count is taken from a single snapshot: PostgreSQL ORs the
+        (user, read) range with the partial system-wide index and anti-joins the receipts.
+        """
+        seen = NotificationReceipt.objects.filter(user=user, notification=OuterRef("pk")).filter(
+            Q(read_at__isnull=False) | Q(hidden_at__isnull=False)
+        )
+        return self.filter(Q(user=user, read=False) | (Q(user__isnull=True) & ~Exists(seen)))
+
     def newest_first(self) -> "NotificationQuerySet":
         # id breaks ties between rows created in the same microsecond (bulk loads, tests).
         return self.order_by("-created_at", "-id")
@@ -74,11 +85,15 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # Unread count (user, read=false) is an index-only range; the unread-only first
+            # Unread count (user, read=false) is one index range; the unread-only first
             # page reads it in order, newest first, and stops at the limit.
-            models.Index(fields=["user", "read", "-created_at"], name="notif_user_read_new"),
-            # First page of the whole inbox, and of the system-wide notices (user IS NULL).
+            models.Index(fields=["user", "read", "-created_at", "-id"], name="notif_user_read_new"),
+            # First page of a user's own inbox, read in order up to the limit.
             models.Index(fields=["user", "-created_at", "-id"], name="notif_user_new"),
+            # System-wide notices newest first. A partial index because PostgreSQL does not
+            # treat `user_id IS NULL` as an equality, so it cannot take the order from the
+            # index above and would walk created_at over every row instead.
+            models.Index(fields=["-created_at", "-id"], condition=Q(user__isnull=True), name="notif_system_new"),
         ]
 
     def __str__(self) -> str:

@@ -5,12 +5,13 @@ it commits. Counts are never stored: they are counted from the rows each time, s
 calls cannot leave a count wrong or negative.
 """
 
+import functools
 import heapq
 import itertools
 import logging
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -30,6 +31,30 @@ NOTIFICATIONS_CHANGED = "notifications.changed"
 
 
 # --- write side ---------------------------------------------------------------------------
+
+
+def _retry_if_a_notice_vanishes(function):
+    """Run a receipt-writing use case again if its commit fails on a just-deleted notice.
+
+    PostgreSQL checks the receipt's foreign key at commit (Django declares it deferred), so
+    staff deleting a system-wide notice between our read and our commit fails the commit
+    with IntegrityError; a fresh attempt no longer sees the notice. Inside a caller's
+    transaction the commit is not ours, so the error is left to the caller.
+    """
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        if connection.in_atomic_block:
+            return function(*args, **kwargs)
+        for attempt in range(3):
+            try:
+                return function(*args, **kwargs)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                logger.info("notice deleted during %s; retrying", function.__name__)
+
+    return run
 
 
 def create_notification(recipient, type: str, title: str, message: str, link: str | None = None) -> int:
@@ -67,6 +92,7 @@ def create_notification(recipient, type: str, title: str, message: str, link: st
     return notification.pk
 
 
+@_retry_if_a_notice_vanishes
 def mark_notification_as_read(notification_id, user) -> bool:
     """Mark one notification read for user: their own, or a system-wide one for them only.
 
@@ -95,6 +121,7 @@ def mark_notification_as_read(notification_id, user) -> bool:
     return True
 
 
+@_retry_if_a_notice_vanishes
 def mark_all_notifications_as_read(user) -> int:
     """Mark every notification user sees as read (system-wide ones for them only); return how many."""
     now = timezone.now()
@@ -113,6 +140,7 @@ def mark_all_notifications_as_read(user) -> int:
     return total
 
 
+@_retry_if_a_notice_vanishes
 def delete_notification(notification_id, user) -> bool:
     """Delete user's own notification, or hide a system-wide one for user only.
 
@@ -152,11 +180,39 @@ def delete_read_notifications(user) -> int:
     return total
 
 
+# --- staff operations (the admin) ----------------------------------------------------------
+
+
+def set_read_by_staff(notification_ids, read: bool) -> int:
+    """Set the read flag of users' own notifications; system-wide ones are per user and skipped.
+
+    Return how many changed.
+    """
+    with transaction.atomic():
+        rows = Notification.objects.filter(pk__in=list(notification_ids), user__isnull=False).exclude(read=read)
+        user_ids = set(rows.values_list("user_id", flat=True))
+        changed = rows.update(read=read)
+        for user_id in user_ids:
+            _announce_changed_to(user_id)
+    return changed
+
+
+def delete_by_staff(notification_ids) -> int:
+    """Delete notifications outright (a system-wide one for everyone); return how many."""
+    with transaction.atomic():
+        rows = Notification.objects.filter(pk__in=list(notification_ids))
+        user_ids = set(rows.values_list("user_id", flat=True))
+        _, per_model = rows.delete()
+        for user_id in user_ids:
+            _announce_changed_to(user_id)
+    return per_model.get(Notification._meta.label, 0)
+
+
 # --- read side ----------------------------------------------------------------------------
 
 
 def get_user_notifications(user, unread_only: bool = False, limit: int = 50) -> list[Notification]:
-    """Return user's newest notifications (own and system-wide), each with `read_by_user`."""
+    """Return user's newest notifications (own and system-wide), each with `read` as user sees it."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidLimit({"limit": [f"Ensure limit is an integer from 1 to {MAX_LIMIT}."]})
     if unread_only:
@@ -165,16 +221,26 @@ def get_user_notifications(user, unread_only: bool = False, limit: int = 50) -> 
     else:
         own = Notification.objects.own_for(user)
         system = Notification.objects.system_wide_for(user)
-    # Two index range scans that each stop at `limit`, merged here: one query with
-    # `user = ? OR user IS NULL` would read and sort every matching row first.
-    pages = (list(own.newest_first()[:limit]), list(system.newest_first()[:limit]))
-    merged = heapq.merge(*pages, key=lambda row: (row.created_at, row.pk), reverse=True)
-    return list(itertools.islice(merged, limit))
+    # Two index range scans that each stop at `limit`: one query with `user = ? OR user
+    # IS NULL` would read and sort every matching row first. PostgreSQL runs both in one
+    # statement (UNION ALL of the two limited scans); SQLite cannot limit inside a
+    # compound statement, so there the two pages are fetched and merged here.
+    own, system = own.newest_first()[:limit], system.newest_first()[:limit]
+    if connection.features.supports_slicing_ordering_in_compound:
+        rows = list(own.union(system, all=True).order_by("-created_at", "-id")[:limit])
+    else:
+        merged = heapq.merge(list(own), list(system), key=lambda row: (row.created_at, row.pk), reverse=True)
+        rows = list(itertools.islice(merged, limit))
+    for row in rows:
+        # A system-wide row's own `read` column is never set; show this user's state in
+        # its place, so a caller reading `.read` gets what the user sees.
+        row.read = row.read_by_user
+    return rows
 
 
 def get_unread_count(user) -> int:
     """Return how many notifications user has not read (own plus system-wide)."""
-    return Notification.objects.unread_own(user).count() + Notification.objects.unread_system_wide_for(user).count()
+    return Notification.objects.unread_for(user).count()
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -246,5 +312,13 @@ def _insert_receipts(user, read_at) -> int:
 
 def _announce_changed(user) -> None:
     """Tell every open tab of user, after commit, that their inbox changed."""
-    user_id = user.pk
-    transaction.on_commit(lambda: publisher.publish_to_user(user_id, {"type": NOTIFICATIONS_CHANGED}))
+    _announce_changed_to(user.pk)
+
+
+def _announce_changed_to(user_id) -> None:
+    """As _announce_changed, by id; None (a system-wide change) tells every user."""
+    event = {"type": NOTIFICATIONS_CHANGED}
+    if user_id is None:
+        transaction.on_commit(lambda: publisher.publish_to_all_users(event))
+    else:
+        transaction.on_commit(lambda: publisher.publish_to_user(user_id, event))

@@ -1,19 +1,24 @@
-"""Routes of /api/notifications; each path works with and without its trailing slash."""
+"""Routes of the inbox: the REST API under /api/notifications and the /notifications/ page.
 
-from django.urls import re_path
+Every API path works with and without its trailing slash, and neither redirects. The fixed
+words come before the id routes, which would otherwise swallow them.
+"""
 
-from . import views
+from django.urls import path, re_path
+
+from . import pages, views
 
 app_name = "notifications"
 
-# Included under "api/notifications" with no slash, so each pattern brings its own.
-# The fixed words come before the id route, which would otherwise swallow them.
+API = r"^api/notifications"
+
 urlpatterns = [
-    re_path(r"^/?$", views.NotificationListView.as_view(), name="list"),
-    re_path(r"^/unread-count/?$", views.UnreadCountView.as_view(), name="unread-count"),
-    re_path(r"^/mark-all-read/?$", views.MarkAllReadView.as_view(), name="mark-all-read"),
-    re_path(r"^/read/?$", views.DeleteReadView.as_view(), name="delete-read"),
-    re_path(r"^/create/?$", views.CreateNotificationView.as_view(), name="create"),
-    re_path(r"^/(?P<notification_id>[^/]+)/mark-read/?$", views.MarkReadView.as_view(), name="mark-read"),
-    re_path(r"^/(?P<notification_id>[^/]+)/?$", views.NotificationDetailView.as_view(), name="detail"),
+    re_path(API + r"/?$", views.NotificationListView.as_view(), name="list"),
+    re_path(API + r"/unread-count/?$", views.UnreadCountView.as_view(), name="unread-count"),
+    re_path(API + r"/mark-all-read/?$", views.MarkAllReadView.as_view(), name="mark-all-read"),
+    re_path(API + r"/read/?$", views.DeleteReadView.as_view(), name="delete-read"),
+    re_path(API + r"/create/?$", views.CreateNotificationView.as_view(), name="create"),
+    re_path(API + r"/(?P<notification_id>[^/]+)/mark-read/?$", views.MarkReadView.as_view(), name="mark-read"),
+    re_path(API + r"/(?P<notification_id>[^/]+)/?$", views.NotificationDetailView.as_view(), name="detail"),
+    path("notifications/", pages.inbox, name="inbox"),
 ]

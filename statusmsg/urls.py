@@ -7,7 +7,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from jobs.workload_views import keyword_alerts_page
-from notifications.pages import inbox
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,7 +17,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/background-tasks/", include("jobs.urls")),
-    path("api/notifications", include("notifications.urls")),
-    path("notifications/", inbox, name="notifications-inbox"),
+    path("", include("notifications.urls")),  # /api/notifications… and the /notifications/ page
     re_path(r"^keyword-alerts/?$", keyword_alerts_page, name="keyword-alerts"),
 ]

@@ -125,3 +125,27 @@ async def test_other_users_changes_are_not_sent(user, other_user):
     await sync_to_async(services.mark_notification_as_read)(theirs, other_user)
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
+
+
+async def test_staff_deleting_a_system_notice_updates_every_users_badge(user, other_user):
+    notice = await create(None, "system", "notice", "x")
+    alice = await connect(user)
+    bob = await connect(other_user)
+    for tab in (alice, bob):
+        assert (await tab.receive_json_from())["count"] == 1
+    await sync_to_async(services.delete_by_staff)([notice])
+    for tab in (alice, bob):
+        assert await tab.receive_json_from() == {"type": "unread_count", "count": 0}
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_staff_marking_a_users_notification_updates_that_users_badge(user):
+    mine = await create(user, "system", "one", "x")
+    tab = await connect(user)
+    assert (await tab.receive_json_from())["count"] == 1
+    await sync_to_async(services.set_read_by_staff)([mine], True)
+    assert await tab.receive_json_from() == {"type": "unread_count", "count": 0}
+    await sync_to_async(services.set_read_by_staff)([mine], False)
+    assert await tab.receive_json_from() == {"type": "unread_count", "count": 1}
+    await tab.disconnect()

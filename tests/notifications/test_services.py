@@ -76,6 +76,9 @@ def test_system_wide_read_state_is_per_user(user, other_user, notify, django_use
     assert services.mark_notification_as_read(notice, user) is True
     assert read_states(user)[notice] is True
     assert read_states(other_user)[notice] is False
+    [as_alice] = services.get_user_notifications(user)
+    [as_bob] = services.get_user_notifications(other_user)
+    assert (as_alice.read, as_bob.read) == (True, False)
     assert services.get_unread_count(user) == 0
     assert services.get_unread_count(other_user) == 1
     late = django_user_model.objects.create_user("dave", password="x")
