@@ -4,6 +4,7 @@ import json
 import logging
 import uuid
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
@@ -42,6 +43,19 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
 
     default_job_id: str | None = None  # the job get_status reports when the client names none
 
+    async def dispatch(self, message: dict) -> None:
+        """Call the message's handler, without Channels' per-message close_old_connections().
+
+        Channels runs close_old_connections() in a thread before every handler: a thread
+        hop per relayed message per socket, about half of daphne's CPU in a fan-out
+        (bench/ws_fanout.py). Our handlers reach the database only through
+        database_sync_to_async, which closes stale connections in its own thread anyway.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.sent_seq: dict[str, int] = {}
@@ -52,6 +66,8 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        # Read once: scope["user"] is a lazy proxy, and job_update runs per relayed message.
+        self.user_id, self.user_is_staff = self.user.pk, self.user.is_staff
         code = await self.refusal()
         if code:
             await self.close(code=code)
@@ -156,7 +172,7 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
     # --- relaying -----------------------------------------------------------------------------
     async def job_update(self, event: dict) -> None:
         """Relay a job_update from a group (pre-encoded by the publisher) if it is news."""
-        if not (self.user.is_staff or event.get("owner_id") == self.user.pk):
+        if not (self.user_is_staff or event.get("owner_id") == self.user_id):
             return
         if event["job_id"] in self.muted or not self.advance(event["job_id"], event["seq"]):
             return
@@ -198,7 +214,7 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "error", "error": error, **fields})
 
     async def refuse(self, code: int, reason: str) -> None:
-        logger.warning("closing socket user=%s path=%s code=%s reason=%s", self.user.pk,
+        logger.warning("closing socket user=%s path=%s code=%s reason=%s", self.user_id,
                        self.scope.get("path"), code, reason)
         self.closing = True
         await self.close(code=code)

@@ -1,0 +1,40 @@
+"""ASGI app for bench/ws_fanout.py: statusmsg's own app plus /ws/bare/ and /ws/lean/, bare relays.
+
+The bare consumer is the floor of the serving path (daphne + Channels + the layer): it
+joins one group and sends each event's pre-encoded text, with no auth, seq or ownership check.
+"""
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from statusmsg.asgi import application as statusmsg_application
+
+BARE_GROUP = "bench.bare"
+
+
+class BareRelayConsumer(AsyncWebsocketConsumer):
+    """Channels' default dispatch: a close_old_connections() thread hop before every handler."""
+
+    groups = [BARE_GROUP]  # noqa: RUF012 - Channels reads it as a class attribute
+
+    async def job_update(self, event):
+        await self.send(text_data=event["text"])
+
+
+class LeanRelayConsumer(BareRelayConsumer):
+    """The same relay with the dispatch the job sockets use (no per-message thread hop)."""
+
+    async def dispatch(self, message):
+        await getattr(self, get_handler_name(message))(message)
+
+
+bare = BareRelayConsumer.as_asgi()
+lean = LeanRelayConsumer.as_asgi()
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "websocket" and scope["path"].startswith("/ws/bare"):
+        return await bare(scope, receive, send)
+    if scope["type"] == "websocket" and scope["path"].startswith("/ws/lean"):
+        return await lean(scope, receive, send)
+    return await statusmsg_application(scope, receive, send)
