@@ -27,6 +27,9 @@ JOB_KINDS = {
     kind.name: kind
     for kind in [
         JobKind("bulk_save", "jobs.bulk_save.run_bulk_save_task", timeout=900),
+        JobKind("bulk_analysis", "jobs.analysis.run_bulk_analysis_task", timeout=3600),
+        JobKind("auto_ingest", "jobs.auto_ingest.run_auto_ingest_task", timeout=3600),
+        JobKind("keyword_check", "jobs.keyword_checks.run_keyword_check_task", timeout=1800),
     ]
 }
 

@@ -84,10 +84,3 @@ class CleanupView(APIView):
         max_age_hours = validated(CleanupRequestSerializer, request.data)["max_age_hours"]
         deleted = cleanup.cleanup_old_tasks(max_age_hours)
         return Response({"deleted": deleted, "max_age_hours": max_age_hours})
-
-
-class BulkAnalysisView(APIView):
-    """Reserved for the analysis workload."""
-
-    def post(self, request):
-        return Response({"detail": "Bulk analysis is not available yet."}, status=status.HTTP_501_NOT_IMPLEMENTED)

@@ -127,6 +127,20 @@ STATUSMSG_DEFAULTS = {
     # More job kinds, "name=dotted.path.to.function,…": for plugins, and for the tests'
     # own jobs inside real worker processes.
     "EXTRA_JOB_KINDS": "",
+    # Workloads: guarded fetching, the analysis queue, the analyzers, auto-ingest.
+    "FETCH_ALLOW_HOSTS": "",  # comma-separated host or host:port let through the SSRF guard
+    "FETCH_TIMEOUT": 15.0,  # seconds per fetch, connect to last byte
+    "FETCH_MAX_BYTES": 5 * 1024 * 1024,
+    "FETCH_MAX_REDIRECTS": 5,
+    "ANALYSIS_MAX_CONCURRENT": 3,
+    "ANALYSIS_QUEUE_SIZE": 100,
+    "ANALYSIS_ITEM_TIMEOUT": 60.0,
+    "ANALYSIS_MODEL": "local",  # the analyzer auto-ingest uses: "local" or one of LLM_MODELS
+    "LLM_BASE_URL": "",  # an OpenAI-compatible API, e.g. https://api.openai.com/v1
+    "LLM_MODELS": "",  # comma-separated model names it serves, accepted as model_name
+    "LLM_API_KEY": "",
+    "LLM_TIMEOUT": 60.0,
+    "AUTO_INGEST_EVERY_MINUTES": 60,
     "PUSH_TIMEOUT": 0.5,  # seconds one realtime push may take before it is dropped
     "PUSH_BACKOFF": 5.0,  # seconds pushes are skipped after a failed one (Redis down)
 }

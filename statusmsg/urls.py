@@ -7,6 +7,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from jobs.workload_views import keyword_alerts_page
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -19,4 +21,5 @@ urlpatterns = [
     path("tasks/", include("jobs.page_urls")),
     path("", include("notifications.urls")),  # /api/notifications… and the /notifications/ page
     path("", RedirectView.as_view(url="/tasks/", permanent=False)),
+    re_path(r"^keyword-alerts/?$", keyword_alerts_page, name="keyword-alerts"),
 ]

@@ -2,6 +2,8 @@ import pytest
 
 from jobs import lifecycle
 
+from .sites import site, site_server  # noqa: F401 - the local web site of the workload tests
+
 
 @pytest.fixture
 def make_task(user):

@@ -1,0 +1,109 @@
+"""Keyword checks: scan the articles a group has not seen yet and raise one alert per match."""
+
+import logging
+import re
+
+from django.db import transaction
+
+from . import lifecycle
+from ._notify import notify
+from .exceptions import JobCancelled
+from .models import Article, KeywordAlert, KeywordCheck, KeywordGroup
+
+logger = logging.getLogger(__name__)
+
+KIND = "keyword_check"
+CHUNK_SIZE = 200
+
+
+def _no_progress(processed, current=None):
+    pass
+
+
+def start_keyword_check(group_id: int | None = None, owner=None) -> str:
+    """Create a keyword-check task: one group, the owner's groups, or (owner None) all groups."""
+    if group_id is not None:
+        name = f"Keyword check of group {group_id}"
+    elif owner is not None and not owner.is_staff:
+        name = f"Keyword check of {owner.get_username()}'s groups"
+    else:
+        name = "Keyword check of all groups"
+    params = {"group_id": group_id}
+    if group_id is None and owner is not None and not owner.is_staff:
+        params["owner_id"] = owner.pk
+    return lifecycle.create_task(name=name, kind=KIND, owner=owner, params=params)
+
+
+def keyword_pattern(keywords: list[str]) -> re.Pattern | None:
+    """Return one case-insensitive pattern matching any keyword as whole words."""
+    terms = sorted({str(k).strip().lower() for k in keywords if str(k).strip()}, key=lambda k: (-len(k), k))
+    if not terms:
+        return None
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(term) for term in terms) + r")(?!\w)", re.IGNORECASE)
+
+
+def matched_keywords(pattern: re.Pattern | None, article: Article) -> list[str]:
+    if pattern is None:
+        return []
+    text = "\n".join((article.title, article.summary, article.content))
+    return sorted({match.lower() for match in pattern.findall(text)})
+
+
+def run_keyword_check_task(progress_callback=_no_progress, group_id: int | None = None,
+                           owner_id: int | None = None) -> dict:
+    """Check unseen articles for the group(s); return {groups, checked, alerts_created, by_group}."""
+    groups = KeywordGroup.objects.filter(enabled=True).select_related("owner")
+    if group_id is not None:
+        groups = KeywordGroup.objects.filter(pk=group_id).select_related("owner")
+    elif owner_id is not None:
+        groups = groups.filter(owner_id=owner_id)
+    groups = list(groups)
+    unseen = {group.pk: _unseen_article_ids(group) for group in groups}
+    total = sum(len(ids) for ids in unseen.values())
+    if hasattr(progress_callback, "total_items"):
+        progress_callback.total_items = total
+    outcome = {"groups": len(groups), "checked": 0, "alerts_created": 0, "by_group": {}}
+    try:
+        for group in groups:
+            created = _check_group(group, unseen[group.pk], outcome, progress_callback)
+            outcome["by_group"][str(group.pk)] = {"name": group.name, "alerts_created": created}
+            if created:
+                plural = "s" if created != 1 else ""
+                notify(group.owner, "keyword_alert", f"{created} new keyword alert{plural}",
+                       f"Keyword group \u201c{group.name}\u201d matched {created} new article{plural}.",
+                       link="/keyword-alerts")
+    except JobCancelled as cancelled:
+        cancelled.partial_result = outcome
+        raise
+    return outcome
+
+
+def _unseen_article_ids(group: KeywordGroup) -> list[int]:
+    # Ids first, rows later in chunks: we write KeywordCheck rows while walking the list,
+    # and a cursor open over the same tables (SQLite) would see its own writes.
+    return list(Article.objects.exclude(keyword_checks__group=group).order_by("pk").values_list("pk", flat=True))
+
+
+def _check_group(group: KeywordGroup, article_ids: list[int], outcome: dict, progress_callback) -> int:
+    keywords = group.keywords if isinstance(group.keywords, list) else [group.keywords]
+    pattern = keyword_pattern(keywords)
+    created = 0
+    for start in range(0, len(article_ids), CHUNK_SIZE):
+        chunk = Article.objects.filter(pk__in=article_ids[start:start + CHUNK_SIZE]).order_by("pk")
+        for article in chunk.only("pk", "url", "title", "summary", "content"):
+            matched = matched_keywords(pattern, article)
+            new_alert = False
+            with transaction.atomic():
+                # The check row and the alert commit together, and only the run that made the
+                # check row may alert: two concurrent checks never alert twice (the unique
+                # constraint on group+article is the last guard).
+                _, checked_now = KeywordCheck.objects.get_or_create(group=group, article=article)
+                if matched and checked_now:
+                    _, new_alert = KeywordAlert.objects.get_or_create(
+                        group=group, article=article, defaults={"matched_keywords": matched}
+                    )
+            created += int(new_alert)
+            outcome["checked"] += 1
+            outcome["alerts_created"] += int(new_alert)
+            progress_callback(outcome["checked"], current=article.url)
+    return created

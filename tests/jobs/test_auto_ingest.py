@@ -1,0 +1,149 @@
+"""Auto-ingest end to end against local RSS and Atom feeds: threshold, quality control, notices."""
+
+import pytest
+from django_q.models import Schedule
+
+from jobs import auto_ingest
+from jobs.auto_ingest import AutoIngestAlreadyRunning, run_auto_ingest_task, start_auto_ingest
+from jobs.exceptions import JobCancelled
+from jobs.models import Article, AutoIngestConfig, FeedSource, Status, TaskInfo
+from notifications.models import Notification
+
+from .sites import SOLAR_TITLE
+
+pytestmark = pytest.mark.django_db
+
+
+class Recorder:
+    def __init__(self):
+        self.calls, self.batches, self.total_items = [], [], 0
+
+    def __call__(self, processed, current=None):
+        self.calls.append((processed, current))
+
+    def report_batch(self, batch_completed, total_batches, **info):
+        self.batches.append((batch_completed, total_batches, info))
+
+
+@pytest.fixture
+def feeds(site):
+    FeedSource.objects.create(name="Example RSS", url=site.url("/feeds/rss.xml"), topic="solar energy")
+    FeedSource.objects.create(name="Example Atom", url=site.url("/feeds/atom.xml"), topic="solar energy")
+    FeedSource.objects.create(name="Switched off", url=site.url("/feeds/never.xml"), enabled=False)
+    return site
+
+
+def configure(**fields):
+    config = AutoIngestConfig.load()
+    for name, value in fields.items():
+        setattr(config, name, value)
+    config.save()
+    return config
+
+
+def test_auto_ingest_keeps_relevant_quality_articles_and_reports_the_rest(feeds, user):
+    site = feeds
+    configure(min_relevance_threshold=0.3, quality_control_enabled=True, min_content_length=300,
+              batch_size=2, max_concurrent_batches=2)
+    recorder = Recorder()
+    result = run_auto_ingest_task(recorder, username=user.username)
+
+    # Atom (read first, by name): football, short, solar; RSS: solar again (one url, analyzed once), flood, missing.
+    assert result["feeds"] == 2 and result["discovered"] == 5 and result["new"] == 5
+    assert result["processed"] == 5
+    assert result["approved"] == 1 and result["rejected"] == 3 and result["failed"] == 1
+    assert Article.objects.count() == 1
+    solar = Article.objects.get()
+    assert solar.url == site.article("solar") and solar.title == SOLAR_TITLE
+    assert solar.source == "Example Atom" and solar.topic == "solar energy" and solar.relevance >= 0.3
+    assert result["articles"] == [solar.pk]
+
+    reasons = {r["url"]: r["reason"] for r in result["rejections"]}
+    assert reasons[site.article("flood")].startswith("below relevance threshold (0.00 < 0.30)")
+    assert reasons[site.article("football")].startswith("below relevance threshold")
+    assert reasons[site.article("short")].startswith("quality control: too short")
+    assert result["errors"] == [{"url": site.article("missing"), "error": "HTTP 404 NOT FOUND"}]
+
+    # Progress per article, batch updates for the 3 batches of 2, the total learnt from the feeds.
+    assert recorder.total_items == 5
+    assert [p for p, _ in recorder.calls if p] == [1, 2, 3, 4, 5]
+    assert [(done, total) for done, total, _ in recorder.batches] == [(1, 3), (2, 3), (3, 3)]
+
+    notice = Notification.objects.get(type="auto_ingest_complete")
+    assert notice.user == user and notice.title == "Auto-Collect Complete" and notice.link == "/keyword-alerts"
+    assert "1 approved" in notice.message and "1 failed" in notice.message
+
+
+def test_quality_control_off_lets_short_articles_through(feeds):
+    configure(min_relevance_threshold=0.3, quality_control_enabled=False)
+    result = run_auto_ingest_task()
+    assert result["approved"] == 2
+    assert set(Article.objects.values_list("url", flat=True)) == {feeds.article("solar"), feeds.article("short")}
+
+
+def test_threshold_zero_keeps_every_readable_article(feeds):
+    configure(min_relevance_threshold=0.0, quality_control_enabled=False)
+    result = run_auto_ingest_task()
+    assert result["approved"] == 4 and result["failed"] == 1 and result["rejected"] == 0
+
+
+def test_known_urls_are_dropped_before_analysis(feeds):
+    configure(min_relevance_threshold=0.0, quality_control_enabled=False)
+    Article.objects.create(url=feeds.article("flood"), title="Already here")
+    result = run_auto_ingest_task()
+    assert result["discovered"] == 5 and result["new"] == 4
+    assert Article.objects.get(url=feeds.article("flood")).title == "Already here"
+    assert run_auto_ingest_task()["new"] == 1  # only the 404 is still unknown
+
+
+def test_a_broken_or_refused_feed_is_recorded_and_the_others_still_run(feeds):
+    FeedSource.objects.create(name="Broken", url=feeds.url("/feeds/broken.xml"))
+    FeedSource.objects.create(name="Private", url="http://10.0.0.8/rss")
+    result = run_auto_ingest_task()
+    errors = {e["url"]: e["error"] for e in result["feed_errors"]}
+    assert errors[feeds.url("/feeds/broken.xml")].startswith("unsupported content type 'text/plain'")
+    assert "non-public address" in errors["http://10.0.0.8/rss"]
+    assert FeedSource.objects.get(name="Private").last_error == errors["http://10.0.0.8/rss"]
+    assert result["approved"] == 1
+
+
+def test_cancel_during_auto_ingest_keeps_the_partial_result(feeds):
+    configure(min_relevance_threshold=0.0, quality_control_enabled=False, batch_size=1, max_concurrent_batches=1)
+
+    def progress(processed, current=None):
+        if processed == 2:
+            raise JobCancelled()
+
+    with pytest.raises(JobCancelled) as cancelled:
+        run_auto_ingest_task(progress)
+    assert cancelled.value.partial_result["processed"] == 2
+
+
+def test_a_second_start_while_one_is_unfinished_is_refused_with_its_id(user, other_user):
+    first = start_auto_ingest(owner=user)
+    with pytest.raises(AutoIngestAlreadyRunning) as busy:
+        start_auto_ingest(owner=other_user)
+    assert busy.value.task_id == first
+    assert TaskInfo.objects.filter(kind="auto_ingest").count() == 1
+    TaskInfo.objects.filter(pk=first).update(status=Status.COMPLETED)
+    assert start_auto_ingest(owner=user) != first
+
+
+def test_the_schedule_exists_and_starts_a_run_only_when_enabled():
+    schedule = Schedule.objects.get(name="auto-ingest")
+    assert schedule.func == "jobs.auto_ingest.run_scheduled_auto_ingest" and schedule.minutes == 60
+
+    assert auto_ingest.run_scheduled_auto_ingest() is None
+    assert not TaskInfo.objects.filter(kind="auto_ingest").exists()
+
+    configure(enabled=True)
+    task_id = auto_ingest.run_scheduled_auto_ingest()
+    task = TaskInfo.objects.get(kind="auto_ingest")
+    assert str(task.pk) == task_id and task.owner is None
+    assert auto_ingest.run_scheduled_auto_ingest() is None  # one is pending: no second
+
+
+def test_the_config_is_a_singleton():
+    AutoIngestConfig(enabled=True).save()
+    AutoIngestConfig(batch_size=7).save()
+    assert AutoIngestConfig.objects.count() == 1 and AutoIngestConfig.load().batch_size == 7

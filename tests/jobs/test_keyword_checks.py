@@ -1,0 +1,102 @@
+"""Keyword checks: alerts for matching articles, never twice, progress per article, owner notified."""
+
+import pytest
+
+from jobs.keyword_checks import keyword_pattern, run_keyword_check_task
+from jobs.models import Article, KeywordAlert, KeywordCheck, KeywordGroup
+from notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def articles():
+    return [
+        Article.objects.create(url="https://news.example.com/solar", title="Solar farms expand",
+                               content="New solar panels were installed across the valley."),
+        Article.objects.create(url="https://news.example.com/wind", title="Offshore wind",
+                               content="Wind power projects won approval.", summary="A wind power story."),
+        Article.objects.create(url="https://news.example.com/cup", title="Cup final",
+                               content="United won the cup final. Solaris the mascot cheered."),
+    ]
+
+
+def test_alerts_are_raised_for_matches_and_never_duplicated(articles, user):
+    group = KeywordGroup.objects.create(name="Energy", keywords=["solar", "Wind Power"], owner=user)
+    calls = []
+    result = run_keyword_check_task(lambda processed, current=None: calls.append((processed, current)))
+
+    assert result["checked"] == 3 and result["alerts_created"] == 2
+    alerts = {a.article.url: a.matched_keywords for a in KeywordAlert.objects.select_related("article")}
+    # Whole words only: "Solaris" is not "solar".
+    assert alerts == {"https://news.example.com/solar": ["solar"], "https://news.example.com/wind": ["wind power"]}
+    assert [p for p, _ in calls] == [1, 2, 3]
+    assert {c for _, c in calls} == {a.url for a in articles}
+
+    notice = Notification.objects.get(type="keyword_alert")
+    assert notice.user == user and notice.link == "/keyword-alerts" and "Energy" in notice.message
+
+    again = run_keyword_check_task(group_id=group.pk)
+    assert again["checked"] == 0 and again["alerts_created"] == 0
+    assert KeywordAlert.objects.count() == 2
+    assert Notification.objects.filter(type="keyword_alert").count() == 1  # no new alerts, no notice
+
+
+def test_only_articles_new_to_the_group_are_checked(articles, user):
+    group = KeywordGroup.objects.create(name="Energy", keywords=["solar"], owner=user)
+    run_keyword_check_task(group_id=group.pk)
+    fresh = Article.objects.create(url="https://news.example.com/solar-2", title="More solar", content="Solar again.")
+    result = run_keyword_check_task(group_id=group.pk)
+    assert result["checked"] == 1 and result["alerts_created"] == 1
+    assert KeywordAlert.objects.filter(group=group, article=fresh).exists()
+    assert KeywordCheck.objects.filter(group=group).count() == 4
+
+
+def test_a_re_checked_article_with_a_lost_check_row_still_makes_no_second_alert(articles, user):
+    group = KeywordGroup.objects.create(name="Energy", keywords=["solar"], owner=user)
+    run_keyword_check_task(group_id=group.pk)
+    KeywordCheck.objects.all().delete()  # as if the checks had been forgotten
+    run_keyword_check_task(group_id=group.pk)
+    assert KeywordAlert.objects.filter(group=group).count() == 1
+
+
+def test_each_group_is_checked_on_its_own_and_its_owner_told(articles, user, other_user):
+    mine = KeywordGroup.objects.create(name="Mine", keywords=["solar"], owner=user)
+    theirs = KeywordGroup.objects.create(name="Theirs", keywords=["cup final"], owner=other_user)
+    KeywordGroup.objects.create(name="Off", keywords=["wind"], owner=user, enabled=False)
+    result = run_keyword_check_task()
+    assert result["groups"] == 2 and result["checked"] == 6
+    assert result["by_group"][str(mine.pk)]["alerts_created"] == 1
+    assert result["by_group"][str(theirs.pk)]["alerts_created"] == 1
+    assert Notification.objects.get(user=other_user, type="keyword_alert").title == "1 new keyword alert"
+
+
+def test_owner_scoped_check_touches_only_that_owners_groups(articles, user, other_user):
+    KeywordGroup.objects.create(name="Mine", keywords=["solar"], owner=user)
+    KeywordGroup.objects.create(name="Theirs", keywords=["solar"], owner=other_user)
+    result = run_keyword_check_task(owner_id=user.pk)
+    assert result["groups"] == 1
+    assert list(KeywordAlert.objects.values_list("group__owner", flat=True)) == [user.pk]
+
+
+def test_keyword_pattern_matches_phrases_case_insensitively_and_escapes():
+    pattern = keyword_pattern(["C++", "climate change", " "])
+    assert pattern.findall("CLIMATE CHANGE and c++ news") == ["CLIMATE CHANGE", "c++"]
+    assert keyword_pattern([]) is None
+
+
+def test_alerts_page_lists_only_the_users_alerts(client, articles, user, other_user):
+    mine = KeywordGroup.objects.create(name="Mine", keywords=["solar"], owner=user)
+    theirs = KeywordGroup.objects.create(name="Theirs", keywords=["wind power"], owner=other_user)
+    KeywordAlert.objects.create(group=mine, article=articles[0], matched_keywords=["solar"])
+    KeywordAlert.objects.create(group=theirs, article=articles[1], matched_keywords=["wind power"])
+
+    assert client.get("/keyword-alerts").status_code == 302  # login first
+    client.force_login(user)
+    page = client.get("/keyword-alerts")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Solar farms expand" in html and "Offshore wind" not in html
+    assert "1 alert, 1 unread" in html
+    assert '<a href="/keyword-alerts">Alerts</a>' in html  # inside the site's base layout
+    assert client.get("/keyword-alerts/").status_code == 200
