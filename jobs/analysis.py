@@ -13,6 +13,7 @@ from .analysis_queue import AnalysisQueue
 from .analyzers import Analysis, AnalysisError, get_analyzer
 from .exceptions import JobCancelled
 from .models import Article
+from .reporting import report_batch
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,6 @@ def save_analysis(analysis: Analysis, topic: str = "") -> Article:
         update_fields=list(fields),
     )
     return article
-
-
-def report_batch(progress_callback, batch_completed: int, total_batches: int, **info) -> None:
-    """Send a batch update when the callback supports it (a plain function need not)."""
-    report = getattr(progress_callback, "report_batch", None)
-    if report is not None:
-        report(batch_completed, total_batches, **info)
 
 
 def run_bulk_analysis_task(

@@ -18,12 +18,13 @@ from rest_framework.exceptions import APIException
 
 from . import lifecycle
 from ._notify import notify
-from .analysis import report_batch, save_analysis
+from .analysis import save_analysis
 from .analysis_queue import AnalysisQueue
 from .analyzers import Analysis, AnalysisError, get_analyzer
 from .exceptions import JobCancelled
 from .fetching import FEED_TYPES, Fetcher, FetchError
 from .models import Article, AutoIngestConfig, FeedSource, Status, TaskInfo
+from .reporting import report_batch, set_total
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def run_auto_ingest_task(progress_callback=_no_progress, username: str | None = 
     fetcher = Fetcher()
     try:
         entries = _collect_entries(fetcher, outcome, progress_callback)
-        _set_total(progress_callback, len(entries))
+        set_total(progress_callback, len(entries))
         _analyze_entries(entries, config, fetcher, outcome, progress_callback)
     except JobCancelled as cancelled:
         cancelled.partial_result = outcome
@@ -144,12 +145,6 @@ def _read_feed(fetcher: Fetcher, feed: FeedSource) -> list[Entry]:
 def _entry_date(item) -> datetime | None:
     parsed = item.get("published_parsed") or item.get("updated_parsed")
     return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
-
-
-def _set_total(progress_callback, total: int) -> None:
-    """Tell the reporter the item count, learnt only once the feeds are read."""
-    if hasattr(progress_callback, "total_items"):
-        progress_callback.total_items = total
 
 
 def _analyze_entries(entries: list[Entry], config: AutoIngestConfig, fetcher: Fetcher, outcome: dict,

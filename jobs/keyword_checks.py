@@ -9,6 +9,7 @@ from . import lifecycle
 from ._notify import notify
 from .exceptions import JobCancelled
 from .models import Article, KeywordAlert, KeywordCheck, KeywordGroup
+from .reporting import set_total
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,7 @@ def run_keyword_check_task(progress_callback=_no_progress, group_id: int | None 
     groups = list(groups)
     unseen = {group.pk: _unseen_article_ids(group) for group in groups}
     total = sum(len(ids) for ids in unseen.values())
-    if hasattr(progress_callback, "total_items"):
-        progress_callback.total_items = total
+    set_total(progress_callback, total)
     outcome = {"groups": len(groups), "checked": 0, "alerts_created": 0, "by_group": {}}
     try:
         for group in groups:

@@ -5,7 +5,6 @@ written at most once per PROGRESS_INTERVAL (the first call and the last item alw
 a million-item job costs a few hundred UPDATEs, not a million.
 """
 
-import threading
 import time
 
 from django.conf import settings
@@ -21,8 +20,22 @@ CURRENT_ITEM_MAX_CHARS = 500
 BATCH_LOG_LIMIT = 200  # batch entries kept on the row; older ones drop off
 
 
+def set_total(progress_callback, total_items: int) -> None:
+    """Tell the task its item count, when the callback can (a plain function in a test need not)."""
+    setter = getattr(progress_callback, "set_total", None)
+    if setter is not None:
+        setter(total_items)
+
+
+def report_batch(progress_callback, batch_completed: int, total_batches: int, **info) -> None:
+    """Record a finished batch on the task, when the callback can (see set_total)."""
+    report = getattr(progress_callback, "report_batch", None)
+    if report is not None:
+        report(batch_completed, total_batches, **info)
+
+
 class ProgressReporter:
-    """Callable progress callback bound to one running task."""
+    """The progress callback of one running task; jobs get its `update` function."""
 
     def __init__(self, task_id, total_items: int, interval: float | None = None, clock=time.monotonic):
         self.task_id = task_id
@@ -38,25 +51,44 @@ class ProgressReporter:
         self._next_write_at = float("-inf")  # the first call always writes
         self._last_item = total_items if total_items > 0 else float("inf")
         self._written = (None, None)  # (processed, current) as last written to the row
+        # What the worker hands a job: a plain function (cheaper to call than the instance,
+        # and this runs once per item) that also carries set_total and report_batch.
+        self.update = self._make_update()
 
     def request_stop(self) -> None:
         self.stop_requested = True
 
-    def update(self, processed: int, current=None) -> None:
-        """Report processed items (and the current one); the old `update_progress` signature."""
-        # Record first: the job reported this item done even if it must stop now.
-        self.processed = processed
-        self.current = current
-        # The hot path: one clock read and two comparisons, nothing else.
-        if processed < self._last_item and self.clock() < self._next_write_at and not self.stop_requested:
-            return
-        if self.stop_requested:
-            raise JobCancelled()
-        self._write(self.clock())
+    def _make_update(self):
+        reporter = self
 
-    # Jobs get the bound method `reporter.update`: calling a bound method costs about half
-    # of calling the instance, and this runs once per item.
-    __call__ = update
+        def update_progress(processed: int, current=None) -> None:
+            """Report processed items (and the current one); the old system's signature."""
+            # Record first: the job reported this item done even if it must stop now.
+            reporter.processed = processed
+            reporter.current = current
+            # The hot path: one clock read and a few comparisons, nothing else.
+            if (processed < reporter._last_item and reporter.clock() < reporter._next_write_at
+                    and not reporter.stop_requested):
+                return
+            if reporter.stop_requested:
+                raise JobCancelled()
+            reporter._write(reporter.clock())
+
+        update_progress.set_total = self.set_total
+        update_progress.report_batch = self.report_batch
+        return update_progress
+
+    def __call__(self, processed: int, current=None) -> None:
+        self.update(processed, current)
+
+    def set_total(self, total_items: int) -> None:
+        """Set the item count of a job that learns it only while running (and write it)."""
+        self.total_items = total_items
+        self._last_item = total_items if total_items > 0 else float("inf")
+        TaskInfo.objects.filter(pk=self.task_id, status=Status.RUNNING).update(
+            total_items=total_items, seq=F("seq") + 1
+        )
+        announce_on_commit(self.task_id)
 
     def report_batch(self, batch_completed: int, total_batches: int, **info) -> None:
         """Record that a batch finished (kept in metadata["batches"]) and announce it."""

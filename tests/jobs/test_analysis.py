@@ -16,22 +16,10 @@ from jobs.exceptions import JobCancelled
 from jobs.models import Article, TaskInfo
 from jobs.reporting import ProgressReporter
 
+from .conftest import Recorder
 from .sites import FLOOD_TITLE, SOLAR_TITLE
 
 pytestmark = pytest.mark.django_db
-
-
-class Recorder:
-    """A progress callback that keeps every call, with batch updates."""
-
-    def __init__(self):
-        self.calls, self.batches = [], []
-
-    def __call__(self, processed, current=None):
-        self.calls.append((processed, current))
-
-    def report_batch(self, batch_completed, total_batches, **info):
-        self.batches.append((batch_completed, total_batches, info))
 
 
 # --- the local analyzer
@@ -325,3 +313,14 @@ def test_an_unreachable_llm_is_an_item_error(site, settings):
                           "LLM_MODELS": "fake-gpt"}
     result = run_bulk_analysis_task([site.article("solar")], model_name="fake-gpt")
     assert result["failed"] == 1 and result["errors"][0]["error"].startswith("LLM unreachable")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batch_updates_reach_the_row_through_the_worker_entry(site, make_task):
+    from jobs.worker import run_task
+
+    urls = [site.url(f"/many/{n}.html") for n in range(6)]
+    task_id = make_task(total_items=len(urls), kind="bulk_analysis", params={"urls": urls, "batch_size": 2})
+    assert run_task(str(task_id)) == "completed"
+    batches = TaskInfo.objects.get(pk=task_id).metadata["batches"]
+    assert [(b["batch_completed"], b["total_batches"]) for b in batches] == [(1, 3), (2, 3), (3, 3)]

@@ -9,20 +9,10 @@ from jobs.exceptions import JobCancelled
 from jobs.models import Article, AutoIngestConfig, FeedSource, Status, TaskInfo
 from notifications.models import Notification
 
+from .conftest import Recorder
 from .sites import SOLAR_TITLE
 
 pytestmark = pytest.mark.django_db
-
-
-class Recorder:
-    def __init__(self):
-        self.calls, self.batches, self.total_items = [], [], 0
-
-    def __call__(self, processed, current=None):
-        self.calls.append((processed, current))
-
-    def report_batch(self, batch_completed, total_batches, **info):
-        self.batches.append((batch_completed, total_batches, info))
 
 
 @pytest.fixture

@@ -81,3 +81,26 @@ def test_batch_report_is_kept_on_the_row_and_bounded(make_task):
     batches = TaskInfo.objects.get(pk=task_id).metadata["batches"]
     assert len(batches) == 200
     assert batches[-1]["batch_completed"] == 250 and batches[-1]["saved"] == 250
+
+
+def test_the_callback_a_job_gets_can_set_the_total_it_learns_late(make_task):
+    from jobs.reporting import set_total
+
+    task_id = make_task(total_items=0)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 0, interval=3600)
+    set_total(reporter.update, 4)
+    assert TaskInfo.objects.get(pk=task_id).total_items == 4
+    reporter.update(1)
+    reporter.update(4)  # the last item is written at once, now that the total is known
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.processed_items, task.progress) == (4, 100.0)
+
+
+def test_set_total_and_report_batch_ignore_a_plain_function():
+    from jobs.reporting import report_batch, set_total
+
+    calls = []
+    set_total(calls.append, 3)
+    report_batch(calls.append, 1, 1)
+    assert calls == []
