@@ -4,84 +4,21 @@ A notification created in this process travels: commit -> publisher -> Redis -> 
 the page's socket -> the badge. Then the inbox marks read and deletes through the REST API.
 """
 
-import os
-from pathlib import Path
-from urllib.parse import urlparse
-
 import pytest
 
 from notifications import services
 from notifications.models import Notification
-from tests.processes import BASE_DIR, Daphne
+
+from .conftest import restart_daphne, screenshot
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("STATUSMSG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
-SCREENSHOTS = BASE_DIR / "var" / "test-logs" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium through Playwright (Playwright's own browser download is never used)."""
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set STATUSMSG_CHROMIUM)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread, which makes Django refuse
-    # the test's own (plain synchronous) ORM calls; allow them here, never in the servers.
-    previous = os.environ.get(ASYNC_UNSAFE)
-    os.environ[ASYNC_UNSAFE] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop(ASYNC_UNSAFE, None)
-        else:
-            os.environ[ASYNC_UNSAFE] = previous
-
 
 @pytest.fixture
-def site_server(transactional_db):
-    server = Daphne()
-    server.env.pop(ASYNC_UNSAFE, None)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def inbox_page(chromium, site_server, user):
+def inbox_page(logged_in_page):
     """A page logged in as alice through the login form, showing /notifications/."""
-    from django.contrib.auth.hashers import PBKDF2PasswordHasher
-
-    # The tests hash with MD5, which the server's settings do not accept; a PBKDF2 hash
-    # with few iterations is accepted (the count travels in the hash) and still quick.
-    hasher = PBKDF2PasswordHasher()
-    user.password = hasher.encode("alice-password", hasher.salt(), iterations=1000)
-    user.save(update_fields=["password"])
-
-    context = chromium.new_context(base_url=site_server.http_url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/accounts/login/?next=/notifications/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-password")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: urlparse(url).path == "/notifications/")
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    logged_in_page.goto("/notifications/")
+    return logged_in_page
 
 
 def badge(page) -> str:
@@ -115,8 +52,7 @@ def test_bell_counts_live_and_the_inbox_marks_and_deletes(inbox_page, user, othe
     wait_for_badge(page, "2")
     assert Notification.objects.get(pk=new_id).read is True
     page.wait_for_selector(f"#notification-list li.read[data-id='{new_id}']")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "notifications-inbox.png"), full_page=True)
+    screenshot(page, "notifications-inbox")
 
     # A second tab sees the first tab's change live.
     other_tab = page.context.new_page()
@@ -135,14 +71,12 @@ def test_bell_counts_live_and_the_inbox_marks_and_deletes(inbox_page, user, othe
     other_tab.close()
 
 
-def test_bell_reconnects_after_the_server_restarts(inbox_page, site_server, user):
+def test_bell_reconnects_after_the_server_restarts(inbox_page, daphne, user):
     page = inbox_page
     page.wait_for_selector("#notification-bell[data-live=true]")
-    site_server.stop()
+    daphne.stop()
     page.wait_for_selector("#notification-bell[data-live=false]")
-    restarted = Daphne(port=site_server.port)
-    restarted.env.pop(ASYNC_UNSAFE, None)
-    restarted.start()
+    restarted = restart_daphne(daphne)
     try:
         page.wait_for_selector("#notification-bell[data-live=true]", timeout=20_000)
         services.create_notification(user, "system", "After restart", "x")
