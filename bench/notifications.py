@@ -47,17 +47,17 @@ def ensure_database() -> None:
 
 ensure_database()
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, models  # noqa: E402
-from django.db.models import Exists, OuterRef, Q  # noqa: E402
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Q
 
-from notifications import services  # noqa: E402
-from notifications.models import Notification, NotificationReceipt  # noqa: E402
+from notifications import services
+from notifications.models import Notification, NotificationReceipt
 
 NOTIFICATIONS = Notification._meta.db_table
 RECEIPTS = NotificationReceipt._meta.db_table
@@ -295,7 +295,8 @@ def main() -> None:
         print(f"loading {wanted[1]:,} notifications over {args.users:,} users + {args.system:,} system-wide ...")
         load(args.users, args.per_user, args.system)
     else:
-        print(f"reusing the loaded data: {wanted[1]:,} notifications, {args.users:,} users, {args.system:,} system-wide")
+        print(f"reusing the loaded data: {wanted[1]:,} notifications, {args.users:,} users, "
+              f"{args.system:,} system-wide")
 
     all_ids = [row[0] for row in sql("SELECT id FROM auth_user WHERE username LIKE 'bench%%'")]
     rng = random.Random(42)

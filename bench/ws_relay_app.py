@@ -15,7 +15,7 @@ BARE_GROUP = "bench.bare"
 class BareRelayConsumer(AsyncWebsocketConsumer):
     """Channels' default dispatch: a close_old_connections() thread hop before every handler."""
 
-    groups = [BARE_GROUP]  # noqa: RUF012 - Channels reads it as a class attribute
+    groups = [BARE_GROUP]
 
     async def job_update(self, event):
         await self.send(text_data=event["text"])

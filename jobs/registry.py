@@ -1,7 +1,7 @@
 """The kinds of job the workers know, each a dotted path to its function and a timeout."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.conf import settings
 from django.utils.module_loading import import_string

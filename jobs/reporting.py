@@ -96,7 +96,7 @@ class ProgressReporter:
                  "at": timezone.now().isoformat(), **info}
         with transaction.atomic():
             task = TaskInfo.objects.select_for_update().get(pk=self.task_id)
-            batches = (task.metadata.get("batches") or [])[-(BATCH_LOG_LIMIT - 1):] + [entry]
+            batches = [*(task.metadata.get("batches") or [])[-(BATCH_LOG_LIMIT - 1):], entry]
             TaskInfo.objects.filter(pk=self.task_id).update(
                 metadata={**task.metadata, "batches": batches}, seq=F("seq") + 1
             )

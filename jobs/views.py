@@ -1,6 +1,5 @@
 """REST endpoints of /api/background-tasks/: thin views over the jobs use cases."""
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -54,7 +53,11 @@ class TaskDetailView(APIView):
     def delete(self, request, task_id):
         task = queries.get_task(task_id, request.user)
         task = lifecycle.cancel_task(task.pk, by=request.user)
-        message = "Task cancelled" if task.status == "cancelled" else "Cancellation requested; the job stops at its next progress report"
+        message = (
+            "Task cancelled"
+            if task.status == "cancelled"
+            else "Cancellation requested; the job stops at its next progress report"
+        )
         return Response({"success": True, "message": message, "status": task.status})
 
 

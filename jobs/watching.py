@@ -38,7 +38,9 @@ def is_final(snapshot: dict) -> bool:
     return snapshot["status"] in FINAL_STATUSES
 
 
-def backoff_delay(attempt: int, base: float = 0.5, cap: float = 15.0, rand: Callable[[], float] = random.random) -> float:
+def backoff_delay(
+    attempt: int, base: float = 0.5, cap: float = 15.0, rand: Callable[[], float] = random.random
+) -> float:
     """Seconds before reconnect attempt n: exponential, capped, half of it random (as live-socket.js)."""
     ceiling = min(cap, base * 2**attempt)
     return ceiling / 2 + rand() * ceiling / 2

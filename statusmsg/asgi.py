@@ -7,21 +7,21 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
 django_asgi_app = get_asgi_application()
 
-from django.conf import settings  # noqa: E402
+from django.conf import settings
 
 if settings.DEBUG:
     # daphne serves no static files itself; in development Django's handler does.
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
 
-from realtime.auth import TokenAuthMiddleware  # noqa: E402
-from realtime.daphne_compat import allow_endpoint_close_codes  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.auth import TokenAuthMiddleware
+from realtime.daphne_compat import allow_endpoint_close_codes
+from realtime.routing import websocket_urlpatterns
 
 allow_endpoint_close_codes()  # consumers close floods with 1008 and big frames with 1009
 websocket_routes = URLRouter(websocket_urlpatterns)

@@ -15,12 +15,12 @@ def _services_problem() -> str | None:
     try:
         psycopg.connect(settings.TEST_DATABASE_URL.replace("postgres://", "postgresql://"), dbname="postgres",
                         connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return (f"PostgreSQL at {settings.TEST_DATABASE_URL} is unreachable ({exc}); start it, e.g. "
                 "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', or set TEST_DATABASE_URL")
     try:
         redis.Redis.from_url(settings.TEST_REDIS_URL, socket_connect_timeout=3).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return (f"Redis at {settings.TEST_REDIS_URL} is unreachable ({exc}); start it, e.g. "
                 "'redis-server --daemonize yes --port 6379', or set REDIS_URL")
     return None

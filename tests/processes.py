@@ -4,6 +4,7 @@ They run with statusmsg.settings against the same test database and Redis that t
 process uses, so what a test writes they see, and what they write the test can assert on.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -62,7 +63,7 @@ class ServerProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServerProcess":
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - open for the process's lifetime, closed in stop()
         self.process = subprocess.Popen(self.args, cwd=BASE_DIR, env=self.env, stdout=self._log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         return self
@@ -83,10 +84,8 @@ class ServerProcess:
             self.process.wait(5)
         finally:
             # A group member may outlive the leader; make sure none is left behind.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self._log.close()
 
     def log(self) -> str:
@@ -121,7 +120,7 @@ class Daphne(ServerProcess):
                 return self
             except httpx.TransportError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"daphne exited:\n{self.log()}")
+                    raise RuntimeError(f"daphne exited:\n{self.log()}") from None
                 time.sleep(0.1)
         raise RuntimeError(f"daphne did not answer on {self.http_url}:\n{self.log()}")
 

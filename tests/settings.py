@@ -27,7 +27,7 @@ else:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TEST_JOB_KINDS = "counting=tests.jobs.jobfuncs.counting_job,silent=tests.jobs.jobfuncs.silent_slow_job"
-STATUSMSG = {  # noqa: F405
+STATUSMSG = {
     **STATUSMSG,  # noqa: F405
     "PROGRESS_INTERVAL": 0.05,
     "HEARTBEAT_INTERVAL": 0.2,

@@ -10,19 +10,20 @@ from functools import lru_cache
 SUMMARY_SENTENCES = {"brief": 2, "standard": 4, "detailed": 8}
 TOP_KEYWORDS = 10
 
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few
-for from further had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him
-himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's like made make many
-may me might more most mostly much must mustn't my myself new no nor not now of off on once one only or other
-ought our ours ourselves out over own said same say says shan't she she'd she'll she's should shouldn't since so
-some such than that that's the their theirs them themselves then there there's these they they'd they'll they're
-they've this those though through to too two under until up upon us very was wasn't we we'd we'll we're we've
-were weren't what what's when when's where where's which while who who's whom why why's will with within without
-won't would wouldn't yet you you'd you'll you're you've your yours yourself yourselves also however still well
-even back get got go going told per according year years time
-""".split())
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been before
+    being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had hadn't has hasn't have haven't having he he'd he'll
+    he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't
+    it it's its itself just let's like made make many may me might more most mostly much must mustn't my
+    myself new no nor not now of off on once one only or other ought our ours ourselves out over own
+    said same say says shan't she she'd she'll she's should shouldn't since so some such than that
+    that's the their theirs them themselves then there there's these they they'd they'll they're they've
+    this those though through to too two under until up upon us very was wasn't we we'd we'll we're
+    we've were weren't what what's when when's where where's which while who who's whom why why's will
+    with within without won't would wouldn't yet you you'd you'll you're you've your yours yourself
+    yourselves also however still well even back get got go going told per according year years time""".split()
+)
 
 _WORD = re.compile(r"[a-z][a-z0-9'-]*[a-z0-9]|[a-z]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")

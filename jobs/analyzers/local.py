@@ -1,5 +1,6 @@
 """The offline analyzer: fetch with the guarded client, extract with trafilatura, analyze the text."""
 
+import contextlib
 import copy
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -43,10 +44,9 @@ def _title_and_date(tree, url: str) -> tuple[str, str | None]:
     the full set costs as much CPU as the text extraction itself.
     """
     metadata = examine_meta(tree)
-    try:
+    # trafilatura guards this call the same way: JSON-LD in the wild is messy.
+    with contextlib.suppress(Exception):
         metadata = extract_meta_json(tree, metadata)
-    except Exception:  # trafilatura guards this call the same way: JSON-LD in the wild is messy
-        pass
     title = metadata.title or extract_title(tree) or ""
     published = find_date(tree, url=url, **set_date_params(False))
     return title, published

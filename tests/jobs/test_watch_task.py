@@ -137,7 +137,7 @@ def test_reconnect_delays_grow_with_jitter_up_to_the_cap():
     lows = [watching.backoff_delay(n, rand=lambda: 0) for n in range(12)]
     highs = [watching.backoff_delay(n, rand=lambda: 0.999) for n in range(12)]
     assert lows[:4] == [0.25, 0.5, 1.0, 2.0] and lows[-1] == 7.5
-    assert all(low < high <= 15 for low, high in zip(lows, highs))
+    assert all(low < high <= 15 for low, high in zip(lows, highs, strict=True))
 
 
 # --- the socket client against a scripted server (no Django server) ---------------------------

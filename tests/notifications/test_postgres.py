@@ -25,7 +25,7 @@ def run_in_threads(functions):
         try:
             barrier.wait()
             results[index] = function()
-        except Exception as exc:  # noqa: BLE001 - collected and re-raised in the test thread
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -7,7 +7,7 @@ import threading
 class RecordingLayer:
     """Remember every group_send (from any thread or loop)."""
 
-    sent: list = []  # noqa: RUF012 - shared on purpose: the test reads what any instance saw
+    sent: list = []
     lock = threading.Lock()
 
     def __init__(self, **config):

@@ -30,7 +30,8 @@ async def test_malformed_or_unknown_job_is_refused_with_4404(job_id, user, token
 
 async def test_staff_may_watch_anyones_job(make_job, staff_user, token_of):
     job_id = await amake(make_job)()
-    communicator, connected, _ = await open_socket(f"/ws/bulk-process/{job_id}/", token=await amake(token_of)(staff_user))
+    token = await amake(token_of)(staff_user)
+    communicator, connected, _ = await open_socket(f"/ws/bulk-process/{job_id}/", token=token)
     assert connected
     assert (await receive(communicator))["type"] == "connection_established"
     assert (await receive(communicator))["job_id"] == job_id

@@ -31,7 +31,9 @@ class Command(BaseCommand):
         console = Console(file=getattr(self.stdout, "_out", self.stdout), highlight=False)
         if poll:
             if interval <= 0:
-                raise CommandError("--interval must be a positive number of seconds.", returncode=watching.EXIT_CANNOT_WATCH)
+                raise CommandError(
+                    "--interval must be a positive number of seconds.", returncode=watching.EXIT_CANNOT_WATCH
+                )
 
             def follow(display):
                 return watching.poll_task(task_id, display, interval=interval)
