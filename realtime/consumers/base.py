@@ -14,8 +14,7 @@ from ..groups import job_group
 
 logger = logging.getLogger(__name__)
 
-# Close codes. Before accept daphne turns any close into an HTTP 403 refusal; the ASGI
-# message (and WebsocketCommunicator) carries the code.
+# Close codes of a refused handshake (see refuse_handshake), and of a misbehaving client.
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_POLICY_VIOLATION = 1008  # flooding
@@ -24,6 +23,17 @@ CLOSE_TOO_BIG = 1009
 CLIENT_MESSAGE_TYPES = ("ping", "get_status", "subscribe_job", "unsubscribe_job")
 # A socket remembers the last seq it sent per job; past this many jobs it forgets the oldest.
 SEQ_MEMORY = 10_000
+
+
+async def refuse_handshake(consumer, code: int) -> None:
+    """Refuse a socket so that the client sees why: accept, then close at once with code.
+
+    A close before accept reaches a client as a bare HTTP 403, which a browser reports as
+    close code 1006, the same as a network failure, so it would retry forever. Accepting
+    first sends no data; the client gets the close code and can stop.
+    """
+    await consumer.accept()
+    await consumer.close(code=code)
 
 
 def parse_job_id(value) -> str | None:
@@ -64,13 +74,13 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
         self.closing = False
         self.limiter = guard.RateLimiter()
         if self.user is None or not self.user.is_authenticated:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await refuse_handshake(self, CLOSE_FORBIDDEN)
             return
         # Read once: scope["user"] is a lazy proxy, and job_update runs per relayed message.
         self.user_id, self.user_is_staff = self.user.pk, self.user.is_staff
         code = await self.refusal()
         if code:
-            await self.close(code=code)
+            await refuse_handshake(self, code)
             return
         # Join first, read the snapshot second: an update committed after the read reaches
         # us through the group (queued until connect returns, then dropped or sent by seq);

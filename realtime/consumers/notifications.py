@@ -6,6 +6,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from notifications import services
 from realtime.groups import ALL_USERS_GROUP, user_group
 
+from .base import CLOSE_FORBIDDEN, refuse_handshake
+
 
 @database_sync_to_async
 def unread_count(user) -> int:
@@ -18,7 +20,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close()  # before accept: the handshake is refused (HTTP 403)
+            await refuse_handshake(self, CLOSE_FORBIDDEN)
             return
         self.user = user
         self.joined = [user_group(user.pk), ALL_USERS_GROUP]

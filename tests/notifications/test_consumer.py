@@ -45,14 +45,16 @@ async def test_anonymous_is_refused(db):
     communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), PATH)
     communicator.scope["user"] = AnonymousUser()
     connected, _ = await communicator.connect()
-    assert not connected
+    assert connected  # accepted only to be closed at once, with the reason and no data
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
     await communicator.disconnect()
 
 
 async def test_no_session_through_the_auth_stack_is_refused(db):
     communicator = WebsocketCommunicator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), PATH)
     connected, _ = await communicator.connect()
-    assert not connected
+    assert connected
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
     await communicator.disconnect()
 
 

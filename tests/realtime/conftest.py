@@ -66,6 +66,20 @@ async def open_socket(path: str, token: str | None = None, session: str | None =
     return communicator, connected, code
 
 
+async def handshake_refusal(path: str, **socket_options) -> int | None:
+    """Open path and return the close code it was refused with, after checking no data came first.
+
+    A refused socket is accepted and closed at once; a close before accept (the Origin
+    validator's) comes back from connect() itself.
+    """
+    communicator, connected, code = await open_socket(path, **socket_options)
+    if not connected:
+        return code
+    output = await communicator.receive_output(timeout=2)
+    assert output["type"] == "websocket.close", f"data before the close: {output}"
+    return output.get("code")
+
+
 async def receive(communicator, timeout: float = 2) -> dict:
     return json.loads(await communicator.receive_from(timeout=timeout))
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from .conftest import ORIGIN, amake, open_socket, receive
+from .conftest import ORIGIN, amake, handshake_refusal, open_socket, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,20 +12,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def test_anonymous_is_refused_with_4403_on_every_socket(make_job):
     job_id = await amake(make_job)()
     for path in (f"/ws/bulk-process/{job_id}", "/ws/progress/news", "/ws/tasks/"):
-        _, connected, code = await open_socket(path)
-        assert (connected, code) == (False, 4403), path
+        assert await handshake_refusal(path) == 4403, path
 
 
 async def test_someone_elses_job_is_refused_with_4403(make_job, other_user, token_of):
     job_id = await amake(make_job)()
-    _, connected, code = await open_socket(f"/ws/bulk-process/{job_id}", token=await amake(token_of)(other_user))
-    assert (connected, code) == (False, 4403)
+    token = await amake(token_of)(other_user)
+    assert await handshake_refusal(f"/ws/bulk-process/{job_id}", token=token) == 4403
 
 
 @pytest.mark.parametrize("job_id", ["not-a-uuid", "123", str(uuid.uuid4())])
 async def test_malformed_or_unknown_job_is_refused_with_4404(job_id, user, token_of):
-    _, connected, code = await open_socket(f"/ws/bulk-process/{job_id}", token=await amake(token_of)(user))
-    assert (connected, code) == (False, 4404)
+    token = await amake(token_of)(user)
+    assert await handshake_refusal(f"/ws/bulk-process/{job_id}", token=token) == 4404
 
 
 async def test_staff_may_watch_anyones_job(make_job, staff_user, token_of):
@@ -70,9 +69,9 @@ async def test_token_header_with_a_foreign_origin_is_refused(make_job, user, tok
 
 async def test_a_wrong_token_is_anonymous_even_beside_a_valid_session(make_job, user, session_of):
     job_id = await amake(make_job)()
-    _, connected, code = await open_socket(f"/ws/bulk-process/{job_id}", token="wrong-key",
-                                           session=await amake(session_of)(user), origin=ORIGIN)
-    assert (connected, code) == (False, 4403)
+    session = await amake(session_of)(user)
+    refusal = await handshake_refusal(f"/ws/bulk-process/{job_id}", token="wrong-key", session=session, origin=ORIGIN)
+    assert refusal == 4403
 
 
 async def test_an_inactive_users_token_is_refused(make_job, user, token_of):
@@ -80,5 +79,4 @@ async def test_an_inactive_users_token_is_refused(make_job, user, token_of):
     key = await amake(token_of)(user)
     user.is_active = False
     await amake(user.save)()
-    _, connected, code = await open_socket(f"/ws/bulk-process/{job_id}", token=key)
-    assert (connected, code) == (False, 4403)
+    assert await handshake_refusal(f"/ws/bulk-process/{job_id}", token=key) == 4403
