@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run test test-fast test-services install migrate bench clean
+.PHONY: run test test-fast test-services install migrate lint clean
 
 $(BIN)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || (echo "no Python 3.12+ found; see the message above" >&2; exit 1)
@@ -31,8 +31,8 @@ test-fast: install
 test-services: install
 	STATUSMSG_TEST_SERVICES=1 $(PYTEST) -m services -q
 
-bench: install
-	@echo "run one: $(BIN)/python bench/<name>.py (see bench/README.md)"
+lint: install
+	$(BIN)/python -m ruff check .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
