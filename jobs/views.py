@@ -29,7 +29,10 @@ def validated(serializer_class, data):
     return serializer.validated_data
 
 
-class BulkSaveView(APIView):
+class BulkSaveView(generics.GenericAPIView):
+    # serializer_class gives the browsable API a ready JSON form to post from.
+    serializer_class = BulkSaveRequestSerializer
+
     @extend_schema(request=BulkSaveRequestSerializer, responses={202: TaskCreatedSerializer})
     def post(self, request):
         articles = validated(BulkSaveRequestSerializer, request.data)["articles"]
