@@ -49,7 +49,15 @@ def create_task(
 
 
 def _enqueue(task_id, kind: str, timeout: int) -> None:
-    queue_id = async_task("jobs.worker.run_task", str(task_id), task_name=f"{kind}:{task_id}", timeout=timeout)
+    try:
+        queue_id = async_task("jobs.worker.run_task", str(task_id), task_name=f"{kind}:{task_id}", timeout=timeout)
+    except Exception as exc:
+        # The row is committed but no worker will ever see it: end it now, with the
+        # reason, rather than leave it pending for ever.
+        logger.exception("task id=%s could not be enqueued", task_id)
+        finish_task(task_id, Status.FAILED, error=f"Could not enqueue the job: {type(exc).__name__}: {exc}",
+                    from_statuses=(Status.PENDING,))
+        return
     TaskInfo.objects.filter(pk=task_id).update(queue_task_id=queue_id or "", seq=F("seq") + 1)
 
 

@@ -9,25 +9,57 @@ from django.utils import timezone
 
 from . import lifecycle
 from .models import Status, TaskInfo
+from .registry import get_job_kind
 
 logger = logging.getLogger(__name__)
 
 
 def reap_stale_tasks(stale_after: float | None = None) -> int:
-    """Fail every running task with no heartbeat for stale_after seconds; return how many."""
+    """Fail tasks whose worker was lost, or that never reached the queue; return how many."""
     stale_after = settings.STATUSMSG["STALE_AFTER"] if stale_after is None else stale_after
     cutoff = timezone.now() - timedelta(seconds=stale_after)
+    return _reap_running(cutoff, stale_after) + _reap_never_enqueued(cutoff, stale_after)
+
+
+def _reap_running(cutoff, stale_after: float) -> int:
     stale = TaskInfo.objects.filter(status=Status.RUNNING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
     reaped = 0
-    for task_id, heartbeat_at in stale.values_list("pk", "heartbeat_at"):
+    for task_id, kind, started_at, heartbeat_at in stale.values_list("pk", "kind", "started_at", "heartbeat_at"):
         error = (
             f"Worker lost: no heartbeat since {heartbeat_at.isoformat() if heartbeat_at else 'the start'} "
-            f"(more than {stale_after:g} s); the worker process died or was killed."
+            f"(more than {stale_after:g} s); {_likely_cause(kind, started_at, heartbeat_at)}."
         )
         # Guarded on running: a worker that beats again in between wins, and the reaper loses.
         if lifecycle.finish_task(task_id, Status.FAILED, error=error, from_statuses=(Status.RUNNING,)):
+            logger.warning("task id=%s reaped: %s", task_id, error)
+            reaped += 1
+    return reaped
+
+
+def _likely_cause(kind: str, started_at, heartbeat_at) -> str:
+    """Say whether the queue's timeout probably killed the worker, or something else did."""
+    try:
+        timeout = get_job_kind(kind).effective_timeout
+    except LookupError:
+        return "the worker process died or was killed"
+    if started_at and heartbeat_at and (heartbeat_at - started_at).total_seconds() >= timeout - 2 * _beat():
+        return f"it ran into the queue's timeout of {timeout} s for {kind} jobs, which kills the worker"
+    return "the worker process died or was killed"
+
+
+def _beat() -> float:
+    return settings.STATUSMSG["HEARTBEAT_INTERVAL"]
+
+
+def _reap_never_enqueued(cutoff, stale_after: float) -> int:
+    """Fail pending tasks that never got a queue id: the process died between commit and enqueue."""
+    lost = TaskInfo.objects.filter(status=Status.PENDING, queue_task_id="", created_at__lt=cutoff)
+    reaped = 0
+    for task_id in lost.values_list("pk", flat=True):
+        error = f"Never reached the queue (still unqueued after {stale_after:g} s); start it again."
+        if lifecycle.finish_task(task_id, Status.FAILED, error=error, from_statuses=(Status.PENDING,)):
             logger.warning("task id=%s reaped: %s", task_id, error)
             reaped += 1
     return reaped

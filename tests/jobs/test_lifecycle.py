@@ -121,3 +121,13 @@ def test_late_progress_write_after_final_state_is_refused(make_task):
         reporter(5, current="late")
     task = row(task_id)
     assert (task.status, task.processed_items, task.current_item, task.seq) == (Status.CANCELLED, 0, "", seq)
+
+
+def test_a_job_the_queue_refuses_ends_failed_with_the_reason_not_pending(user, monkeypatch):
+    def broken_queue(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr("jobs.lifecycle.async_task", broken_queue)
+    task = row(lifecycle.create_task("t", owner=user))
+    assert task.status == Status.FAILED
+    assert task.error == "Could not enqueue the job: ConnectionError: broker unreachable"
