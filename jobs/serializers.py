@@ -53,6 +53,8 @@ class BulkArticleSerializer(serializers.ModelSerializer):
 
 class BulkSaveRequestSerializer(serializers.Serializer):
     articles = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    # Live subscribers of /ws/progress/<topic> follow the job by this name.
+    topic = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate_articles(self, articles: list) -> list:
         limit = settings.STATUSMSG["MAX_BULK_ITEMS"]
@@ -87,8 +89,12 @@ class SummarySerializer(serializers.Serializer):
     cancelled = serializers.IntegerField()
 
 
+# A century: anything larger is a typo, and would overflow the cutoff date.
+MAX_CLEANUP_AGE_HOURS = 24 * 365 * 100
+
+
 class CleanupRequestSerializer(serializers.Serializer):
-    max_age_hours = serializers.FloatField(min_value=0, default=24)
+    max_age_hours = serializers.FloatField(min_value=0, max_value=MAX_CLEANUP_AGE_HOURS, default=24)
 
 
 class CleanupResultSerializer(serializers.Serializer):

@@ -35,13 +35,14 @@ class BulkSaveView(generics.GenericAPIView):
 
     @extend_schema(request=BulkSaveRequestSerializer, responses={202: TaskCreatedSerializer})
     def post(self, request):
-        articles = validated(BulkSaveRequestSerializer, request.data)["articles"]
+        data = validated(BulkSaveRequestSerializer, request.data)
+        articles = data["articles"]
         task_id = lifecycle.create_task(
             name=f"Bulk save of {len(articles)} articles",
             total_items=len(articles),
             owner=request.user,
             kind="bulk_save",
-            metadata={"topic": request.data.get("topic")} if request.data.get("topic") else {},
+            metadata={"topic": data["topic"]} if data.get("topic") else {},
             params={"articles": articles},
         )
         return Response({"task_id": str(task_id)}, status=status.HTTP_202_ACCEPTED)

@@ -75,3 +75,10 @@ def test_cleanup_tasks_deletes_only_old_finished_rows_in_batches(user, settings)
     assert "Deleted 5" in output.getvalue()
     assert set(TaskInfo.objects.values_list("pk", flat=True)) == {recent, unfinished}
     assert not TaskInfo.objects.filter(pk__in=old).exists()
+
+
+def test_cleanup_tasks_refuses_an_age_that_would_overflow():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="between 0 and"):
+        call_command("cleanup_tasks", "--max-age-hours", "1e12")

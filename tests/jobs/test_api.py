@@ -203,3 +203,20 @@ def test_schema_and_docs_are_served(api):
     schema = api.get("/api/schema/")
     assert schema.status_code == 200 and b"/api/background-tasks/bulk-save" in schema.content
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_bulk_save_keeps_a_topic_for_live_subscribers(api):
+    response = api.post(f"{BASE}/bulk-save", {"articles": [article(1)], "topic": "energy"}, format="json")
+    assert TaskInfo.objects.get(pk=response.json()["task_id"]).metadata == {"topic": "energy"}
+
+
+@pytest.mark.parametrize("topic", [{"a": 1}, ["x"], "x" * 201])
+def test_bulk_save_refuses_a_topic_that_is_not_a_short_name(api, topic):
+    response = api.post(f"{BASE}/bulk-save", {"articles": [article(1)], "topic": topic}, format="json")
+    assert response.status_code == 400 and "topic" in response.json()
+    assert not TaskInfo.objects.exists()
+
+
+def test_cleanup_refuses_an_age_that_would_overflow(staff_api):
+    response = staff_api.post(f"{BASE}/cleanup", {"max_age_hours": 1e12}, format="json")
+    assert response.status_code == 400 and "max_age_hours" in response.json()
