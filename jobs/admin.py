@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from . import lifecycle
+from . import cleanup, lifecycle
 from .exceptions import TaskAlreadyFinished
 from .models import Article, AutoIngestConfig, FeedSource, KeywordAlert, KeywordCheck, KeywordGroup, TaskInfo
 
@@ -25,6 +25,16 @@ class TaskInfoAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # rows change only through the use cases
+
+    def has_delete_permission(self, request, obj=None):
+        # A pending or running row still has a worker (or a queue entry) that will look
+        # for it: only finished tasks may go.
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_finished)
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)  # it would delete unfinished rows too; see delete_finished
+        return actions
 
     @admin.display(description="progress", ordering="progress")
     def progress_bar(self, task):
@@ -47,7 +57,7 @@ class TaskInfoAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected finished tasks", permissions=["delete"])
     def delete_finished(self, request, queryset):
-        deleted, _ = queryset.finished().delete()
+        deleted = cleanup.delete_finished_tasks(queryset.values_list("pk", flat=True))
         self.message_user(request, f"Deleted {deleted} finished tasks (unfinished ones were kept).", messages.INFO)
 
 

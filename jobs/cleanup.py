@@ -13,6 +13,12 @@ def finished_before(max_age_hours: float):
     return TaskInfo.objects.finished().filter(completed_at__lt=cutoff)
 
 
+def delete_finished_tasks(task_ids) -> int:
+    """Delete those of the given tasks that have finished; return how many (others are kept)."""
+    deleted, _ = TaskInfo.objects.finished().filter(pk__in=list(task_ids)).delete()
+    return deleted
+
+
 def cleanup_old_tasks(max_age_hours: float = 24, batch_size: int | None = None) -> int:
     """Delete finished tasks that ended more than max_age_hours ago; return the count."""
     batch_size = batch_size or settings.STATUSMSG["CLEANUP_BATCH_SIZE"]

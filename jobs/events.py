@@ -3,7 +3,6 @@
 from django.db import transaction
 
 from realtime import publisher
-from realtime.messages import MESSAGE_STATUS  # noqa: F401  (the status words, kept importable here)
 
 from .models import TaskInfo
 

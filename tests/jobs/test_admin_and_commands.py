@@ -82,3 +82,18 @@ def test_cleanup_tasks_refuses_an_age_that_would_overflow():
 
     with pytest.raises(CommandError, match="between 0 and"):
         call_command("cleanup_tasks", "--max-age-hours", "1e12")
+
+
+def test_admin_cannot_delete_an_unfinished_task(admin_client, user):
+    running = lifecycle.create_task("r", owner=user)
+    lifecycle.start_task(running)
+    assert admin_client.get(f"/admin/jobs/taskinfo/{running}/delete/").status_code == 403
+    admin_client.post("/admin/jobs/taskinfo/", {"action": "delete_selected", "_selected_action": [running],
+                                                "post": "yes"})
+    assert TaskInfo.objects.filter(pk=running).exists()
+
+
+def test_admin_may_delete_a_finished_task(admin_client, user):
+    done = finished_task(user, 1)
+    admin_client.post(f"/admin/jobs/taskinfo/{done}/delete/", {"post": "yes"})
+    assert not TaskInfo.objects.filter(pk=done).exists()
