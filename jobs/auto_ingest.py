@@ -24,16 +24,12 @@ from .analyzers import Analysis, AnalysisError, get_analyzer
 from .exceptions import JobCancelled
 from .fetching import FEED_TYPES, Fetcher, FetchError
 from .models import Article, AutoIngestConfig, FeedSource, Status, TaskInfo
-from .reporting import report_batch, set_total
+from .reporting import no_progress, report_batch, set_total
 
 logger = logging.getLogger(__name__)
 
 KIND = "auto_ingest"
 MAX_ENTRIES_PER_FEED = 200
-
-
-def _no_progress(processed, current=None):
-    pass
 
 
 class AutoIngestAlreadyRunning(APIException):
@@ -85,7 +81,7 @@ def run_scheduled_auto_ingest() -> str | None:
         return None
 
 
-def run_auto_ingest_task(progress_callback=_no_progress, username: str | None = None) -> dict:
+def run_auto_ingest_task(progress_callback=no_progress, username: str | None = None) -> dict:
     """Fetch the enabled feeds, analyze new articles, keep approved ones; return the counts."""
     config = AutoIngestConfig.load()
     outcome = {"feeds": 0, "feed_errors": [], "discovered": 0, "new": 0, "processed": 0, "approved": 0,

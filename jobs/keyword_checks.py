@@ -9,16 +9,12 @@ from . import lifecycle
 from ._notify import notify
 from .exceptions import JobCancelled
 from .models import Article, KeywordAlert, KeywordCheck, KeywordGroup
-from .reporting import set_total
+from .reporting import no_progress, set_total
 
 logger = logging.getLogger(__name__)
 
 KIND = "keyword_check"
 CHUNK_SIZE = 200
-
-
-def _no_progress(processed, current=None):
-    pass
 
 
 def start_keyword_check(group_id: int | None = None, owner=None) -> str:
@@ -50,7 +46,7 @@ def matched_keywords(pattern: re.Pattern | None, article: Article) -> list[str]:
     return sorted({match.lower() for match in pattern.findall(text)})
 
 
-def run_keyword_check_task(progress_callback=_no_progress, group_id: int | None = None,
+def run_keyword_check_task(progress_callback=no_progress, group_id: int | None = None,
                            owner_id: int | None = None) -> dict:
     """Check unseen articles for the group(s); return {groups, checked, alerts_created, by_group}."""
     groups = KeywordGroup.objects.filter(enabled=True).select_related("owner")
