@@ -1,7 +1,9 @@
 """Keyword checks: alerts for matching articles, never twice, progress per article, owner notified."""
 
 import pytest
+from django.db import connection
 
+from jobs import keyword_checks
 from jobs.keyword_checks import keyword_pattern, run_keyword_check_task
 from jobs.models import Article, KeywordAlert, KeywordCheck, KeywordGroup
 from notifications.models import Notification
@@ -40,6 +42,23 @@ def test_alerts_are_raised_for_matches_and_never_duplicated(articles, user):
     assert again["checked"] == 0 and again["alerts_created"] == 0
     assert KeywordAlert.objects.count() == 2
     assert Notification.objects.filter(type="keyword_alert").count() == 1  # no new alerts, no notice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_is_told_of_new_alerts_only_after_they_have_committed(articles, user, monkeypatch):
+    group = KeywordGroup.objects.create(name="Energy", keywords=["solar", "wind power"], owner=user)
+    seen = []
+
+    def recording_notify(recipient, *args, **kwargs):
+        # Outside any transaction (autocommit), the alerts counted here are committed ones.
+        seen.append((connection.in_atomic_block, KeywordAlert.objects.filter(group=group).count()))
+        real_notify(recipient, *args, **kwargs)
+
+    real_notify = keyword_checks.notify
+    monkeypatch.setattr(keyword_checks, "notify", recording_notify)
+    run_keyword_check_task()
+    assert seen == [(False, 2)]
+    assert Notification.objects.get(type="keyword_alert").title == "2 new keyword alerts"
 
 
 def test_only_articles_new_to_the_group_are_checked(articles, user):
