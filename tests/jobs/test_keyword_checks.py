@@ -2,10 +2,12 @@
 
 import pytest
 from django.db import connection
+from rest_framework.exceptions import NotFound
 
 from jobs import keyword_checks
 from jobs.keyword_checks import keyword_pattern, run_keyword_check_task
 from jobs.models import Article, KeywordAlert, KeywordCheck, KeywordGroup
+from jobs.queries import get_keyword_group, keyword_alert_counts, keyword_alerts_for, keyword_groups_of
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +121,27 @@ def test_alerts_page_lists_only_the_users_alerts(client, articles, user, other_u
     assert "1 alert, 1 unread" in html
     assert '<a href="/keyword-alerts">Alerts</a>' in html  # inside the site's base layout
     assert client.get("/keyword-alerts/").status_code == 200
+
+
+def test_a_group_is_found_only_for_its_owner_or_staff(user, other_user, staff_user):
+    theirs = KeywordGroup.objects.create(name="Theirs", keywords=["solar"], owner=other_user)
+    assert get_keyword_group(theirs.pk, other_user) == theirs
+    assert get_keyword_group(theirs.pk, staff_user) == theirs
+    for group_id in (theirs.pk, theirs.pk + 100, "abc"):
+        with pytest.raises(NotFound):
+            get_keyword_group(group_id, user)
+
+
+def test_alert_queries_count_and_list_only_the_users_own_alerts(articles, user, other_user, staff_user):
+    mine = KeywordGroup.objects.create(name="Mine", keywords=["solar"], owner=user)
+    theirs = KeywordGroup.objects.create(name="Theirs", keywords=["wind"], owner=other_user)
+    read = KeywordAlert.objects.create(group=mine, article=articles[0], is_read=True)
+    unread = KeywordAlert.objects.create(group=mine, article=articles[1])
+    KeywordAlert.objects.create(group=theirs, article=articles[1])
+
+    assert list(keyword_alerts_for(user)) == [unread, read]  # newest first
+    assert keyword_alert_counts(user) == {"total": 2, "unread": 1}
+    assert list(keyword_groups_of(user)) == [mine]
+    # The page is the staff member's own alerts too, not everyone's.
+    assert keyword_alert_counts(staff_user) == {"total": 0, "unread": 0}
+    assert not keyword_groups_of(staff_user).exists()
