@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.exceptions import NotFound
 
 from jobs import keyword_checks
@@ -9,6 +10,8 @@ from jobs.keyword_checks import keyword_pattern, run_keyword_check_task
 from jobs.models import Article, KeywordAlert, KeywordCheck, KeywordGroup
 from jobs.queries import get_keyword_group, keyword_alert_counts, keyword_alerts_for, keyword_groups_of
 from notifications.models import Notification
+
+from .conftest import Recorder
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +64,42 @@ def test_the_owner_is_told_of_new_alerts_only_after_they_have_committed(articles
     run_keyword_check_task()
     assert seen == [(False, 2)]
     assert Notification.objects.get(type="keyword_alert").title == "2 new keyword alerts"
+
+
+def test_unchecked_articles_are_read_in_bounded_pages_with_progress_against_the_true_total(
+        articles, user, monkeypatch):
+    monkeypatch.setattr(keyword_checks, "CHUNK_SIZE", 2)
+    for n in range(4):
+        Article.objects.create(url=f"https://news.example.com/more-solar-{n}", title=f"Solar {n}", content="Solar.")
+    KeywordGroup.objects.create(name="Energy", keywords=["solar"], owner=user)
+    KeywordGroup.objects.create(name="Sport", keywords=["cup final"], owner=user)
+    recorder = Recorder()
+    with CaptureQueriesContext(connection) as queries:
+        result = run_keyword_check_task(recorder)
+
+    assert result["checked"] == 14 and result["alerts_created"] == 5 + 1
+    assert recorder.total_items == 14 and [p for p, _ in recorder.calls] == list(range(1, 15))
+    article_reads = [q["sql"] for q in queries.captured_queries
+                     if q["sql"].startswith("SELECT") and 'FROM "jobs_article"' in q["sql"]
+                     and "COUNT(" not in q["sql"] and "MAX(" not in q["sql"]]
+    assert len(article_reads) == 2 * 5  # per group, 7 articles: pages of 2, 2, 2, 1, then an empty one
+    assert all(sql.endswith("LIMIT 2") for sql in article_reads)
+
+
+def test_articles_saved_during_a_check_wait_for_the_next_one(articles, user):
+    group = KeywordGroup.objects.create(name="Energy", keywords=["solar"], owner=user)
+    recorder = Recorder()
+
+    def progress(processed, current=None):
+        recorder(processed, current)
+        if processed == 1:
+            Article.objects.create(url="https://news.example.com/late-solar", title="Late solar", content="Solar.")
+
+    progress.set_total = recorder.set_total
+    result = run_keyword_check_task(progress)
+    assert result["checked"] == recorder.total_items == 3  # progress ends exactly at the total
+    late = run_keyword_check_task(group_id=group.pk)
+    assert late["checked"] == 1 and late["alerts_created"] == 1
 
 
 def test_only_articles_new_to_the_group_are_checked(articles, user):
