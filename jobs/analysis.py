@@ -13,15 +13,11 @@ from .analysis_queue import AnalysisQueue
 from .analyzers import Analysis, AnalysisError, get_analyzer
 from .exceptions import JobCancelled
 from .models import Article
-from .reporting import report_batch
+from .reporting import no_progress, report_batch
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 10
-
-
-def _no_progress(processed, current=None):
-    pass
 
 
 def save_analysis(analysis: Analysis, topic: str = "") -> Article:
@@ -60,7 +56,7 @@ def run_bulk_analysis_task(
     max_queue_size: int | None = None,
     item_timeout: float | None = None,
     force: bool = False,
-    progress_callback=_no_progress,
+    progress_callback=no_progress,
 ) -> dict:
     """Analyze urls; return {analyzed, failed, skipped, articles, errors, skipped_urls}."""
     outcome = {"analyzed": 0, "failed": 0, "skipped": 0, "articles": [], "errors": [], "skipped_urls": []}

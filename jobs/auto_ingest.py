@@ -10,30 +10,24 @@ from datetime import UTC, datetime
 
 import feedparser
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
 from . import lifecycle
-from ._notify import notify
 from .analysis import save_analysis
 from .analysis_queue import AnalysisQueue
 from .analyzers import Analysis, AnalysisError, get_analyzer
 from .exceptions import JobCancelled
 from .fetching import FEED_TYPES, Fetcher, FetchError
 from .models import Article, AutoIngestConfig, FeedSource, Status, TaskInfo
-from .reporting import report_batch, set_total
+from .reporting import no_progress, report_batch, set_total
 
 logger = logging.getLogger(__name__)
 
 KIND = "auto_ingest"
 MAX_ENTRIES_PER_FEED = 200
-
-
-def _no_progress(processed, current=None):
-    pass
 
 
 class AutoIngestAlreadyRunning(APIException):
@@ -85,8 +79,13 @@ def run_scheduled_auto_ingest() -> str | None:
         return None
 
 
-def run_auto_ingest_task(progress_callback=_no_progress, username: str | None = None) -> dict:
-    """Fetch the enabled feeds, analyze new articles, keep approved ones; return the counts."""
+def run_auto_ingest_task(progress_callback=no_progress, username: str | None = None) -> dict:
+    """Fetch the enabled feeds, analyze new articles, keep approved ones; return the counts.
+
+    username (who started the run) is kept in the task's params for the record; the
+    "Auto-Collect Complete" notification is sent by outcomes.on_task_finished, with the
+    final state, so a run that is cancelled or fails after its work never claims to be complete.
+    """
     config = AutoIngestConfig.load()
     outcome = {"feeds": 0, "feed_errors": [], "discovered": 0, "new": 0, "processed": 0, "approved": 0,
                "rejected": 0, "failed": 0, "articles": [], "errors": [], "rejections": []}
@@ -100,7 +99,7 @@ def run_auto_ingest_task(progress_callback=_no_progress, username: str | None = 
         raise
     finally:
         fetcher.close()
-    _finish(outcome, username)
+    _start_keyword_check_if_new(outcome)
     return outcome
 
 
@@ -248,19 +247,7 @@ def _item_timeout() -> float:
     return float(settings.STATUSMSG["ANALYSIS_ITEM_TIMEOUT"])
 
 
-def _finish(outcome: dict, username: str | None) -> None:
-    recipient = None  # a scheduled run (no user) tells everyone
-    if username:
-        recipient = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-    if recipient is not None or not username:
-        notify(
-            recipient,
-            "auto_ingest_complete",
-            "Auto-Collect Complete",
-            f"Processed {outcome['processed']} new articles: {outcome['approved']} approved, "
-            f"{outcome['rejected']} rejected, {outcome['failed']} failed.",
-            link="/keyword-alerts",
-        )
+def _start_keyword_check_if_new(outcome: dict) -> None:
     if outcome["approved"]:
         # New articles are what keyword groups watch for: check them now, not at the next start.
         from .keyword_checks import start_keyword_check

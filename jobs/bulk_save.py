@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from .exceptions import JobCancelled
 from .models import Article
+from .reporting import no_progress
 from .serializers import BulkArticleSerializer
 
 logger = logging.getLogger(__name__)
@@ -13,11 +14,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 
 
-def _no_progress(processed, current=None):
-    pass
-
-
-def run_bulk_save_task(articles: list, progress_callback=_no_progress, batch_size: int = BATCH_SIZE) -> dict:
+def run_bulk_save_task(articles: list, progress_callback=no_progress, batch_size: int = BATCH_SIZE) -> dict:
     """Save articles in batches; return {saved, duplicates, errors} with a reason per error."""
     outcome = {"saved": 0, "duplicates": 0, "errors": []}
     seen_urls: set[str] = set()

@@ -4,21 +4,18 @@ import logging
 import re
 
 from django.db import transaction
+from django.db.models import Max
 
 from . import lifecycle
 from ._notify import notify
 from .exceptions import JobCancelled
 from .models import Article, KeywordAlert, KeywordCheck, KeywordGroup
-from .reporting import set_total
+from .reporting import no_progress, set_total
 
 logger = logging.getLogger(__name__)
 
 KIND = "keyword_check"
 CHUNK_SIZE = 200
-
-
-def _no_progress(processed, current=None):
-    pass
 
 
 def start_keyword_check(group_id: int | None = None, owner=None) -> str:
@@ -50,7 +47,7 @@ def matched_keywords(pattern: re.Pattern | None, article: Article) -> list[str]:
     return sorted({match.lower() for match in pattern.findall(text)})
 
 
-def run_keyword_check_task(progress_callback=_no_progress, group_id: int | None = None,
+def run_keyword_check_task(progress_callback=no_progress, group_id: int | None = None,
                            owner_id: int | None = None) -> dict:
     """Check unseen articles for the group(s); return {groups, checked, alerts_created, by_group}."""
     groups = KeywordGroup.objects.filter(enabled=True).select_related("owner")
@@ -59,13 +56,14 @@ def run_keyword_check_task(progress_callback=_no_progress, group_id: int | None 
     elif owner_id is not None:
         groups = groups.filter(owner_id=owner_id)
     groups = list(groups)
-    unseen = {group.pk: _unseen_article_ids(group) for group in groups}
-    total = sum(len(ids) for ids in unseen.values())
-    set_total(progress_callback, total)
+    # Articles saved after this point wait for the next check: bounding every group's walk by
+    # today's newest article keeps the total counted here true to the items the run reports.
+    newest_pk = Article.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    set_total(progress_callback, sum(_unseen_articles(group, newest_pk).count() for group in groups))
     outcome = {"groups": len(groups), "checked": 0, "alerts_created": 0, "by_group": {}}
     try:
         for group in groups:
-            created = _check_group(group, unseen[group.pk], outcome, progress_callback)
+            created = _check_group(group, newest_pk, outcome, progress_callback)
             outcome["by_group"][str(group.pk)] = {"name": group.name, "alerts_created": created}
             if created:
                 plural = "s" if created != 1 else ""
@@ -78,19 +76,33 @@ def run_keyword_check_task(progress_callback=_no_progress, group_id: int | None 
     return outcome
 
 
-def _unseen_article_ids(group: KeywordGroup) -> list[int]:
-    # Ids first, rows later in chunks: we write KeywordCheck rows while walking the list,
-    # and a cursor open over the same tables (SQLite) would see its own writes.
-    return list(Article.objects.exclude(keyword_checks__group=group).order_by("pk").values_list("pk", flat=True))
+def _unseen_articles(group: KeywordGroup, newest_pk: int):
+    return Article.objects.exclude(keyword_checks__group=group).filter(pk__lte=newest_pk)
 
 
-def _check_group(group: KeywordGroup, article_ids: list[int], outcome: dict, progress_callback) -> int:
+def _unseen_article_pages(group: KeywordGroup, newest_pk: int):
+    """Yield the group's unchecked articles in pages of CHUNK_SIZE, by ascending pk.
+
+    Keyset pages (pk > the last one seen, LIMIT CHUNK_SIZE) keep memory bounded however many
+    articles exist. Each page is read whole before any is checked: we write KeywordCheck rows
+    while walking, and a cursor open over the same tables (SQLite) would see its own writes.
+    """
+    last_pk = 0
+    while True:
+        page = list(_unseen_articles(group, newest_pk).filter(pk__gt=last_pk).order_by("pk")
+                    .only("pk", "url", "title", "summary", "content")[:CHUNK_SIZE])
+        if not page:
+            return
+        yield page
+        last_pk = page[-1].pk
+
+
+def _check_group(group: KeywordGroup, newest_pk: int, outcome: dict, progress_callback) -> int:
     keywords = group.keywords if isinstance(group.keywords, list) else [group.keywords]
     pattern = keyword_pattern(keywords)
     created = 0
-    for start in range(0, len(article_ids), CHUNK_SIZE):
-        chunk = Article.objects.filter(pk__in=article_ids[start:start + CHUNK_SIZE]).order_by("pk")
-        for article in chunk.only("pk", "url", "title", "summary", "content"):
+    for page in _unseen_article_pages(group, newest_pk):
+        for article in page:
             matched = matched_keywords(pattern, article)
             new_alert = False
             with transaction.atomic():

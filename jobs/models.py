@@ -161,6 +161,9 @@ class KeywordGroupQuerySet(models.QuerySet):
     def visible_to(self, user) -> "KeywordGroupQuerySet":
         return self if user.is_staff else self.filter(owner=user)
 
+    def owned_by(self, user) -> "KeywordGroupQuerySet":
+        return self.filter(owner=user)
+
 
 class KeywordGroup(models.Model):
     name = models.CharField(max_length=200)

@@ -1,7 +1,6 @@
 """Tell a task's owner how it ended; called once, in the transaction that ends it."""
 
-from notifications import services as notifications
-
+from ._notify import notify
 from .models import Status, TaskInfo
 
 NOTIFICATION_TYPES = {
@@ -11,22 +10,44 @@ NOTIFICATION_TYPES = {
 }
 VERBS = {Status.COMPLETED: "completed", Status.FAILED: "failed", Status.CANCELLED: "was cancelled"}
 MAX_ERROR_CHARS = 300
+AUTO_INGEST = "auto_ingest"  # jobs.auto_ingest.KIND (importing it here would be circular)
 
 
 def on_task_finished(task: TaskInfo) -> None:
-    """Send the owner one notification with the outcome (system tasks notify nobody).
+    """Send the one notification of the task's outcome (system tasks notify nobody, but see below).
 
     finish_task calls this only when its guarded UPDATE won, inside the same transaction,
     so the notification commits (and is announced) together with the final state, once.
+    This is the only place a job's outcome is told: the job functions never notify about it.
     """
+    if task.kind == AUTO_INGEST and task.status == Status.COMPLETED:
+        _auto_ingest_complete(task)
+        return
     if task.owner_id is None or task.status not in NOTIFICATION_TYPES:
         return
-    notifications.create_notification(
+    notify(
         task.owner,
         NOTIFICATION_TYPES[task.status],
         f"{task.name} {VERBS[task.status]}"[:255],
         summarize(task),
         f"/tasks/{task.pk}/",
+    )
+
+
+def _auto_ingest_complete(task: TaskInfo) -> None:
+    result = task.result if isinstance(task.result, dict) else {}
+    approved = result.get("approved", 0)
+    if task.owner_id is None and not approved:
+        # A scheduled run (no owner) would otherwise tell every user, every hour, that it found
+        # nothing: it speaks to everyone only when there are new articles to read.
+        return
+    notify(
+        task.owner,  # None: everyone
+        "auto_ingest_complete",
+        "Auto-Collect Complete",
+        f"Processed {result.get('processed', 0)} new articles: {approved} approved, "
+        f"{result.get('rejected', 0)} rejected, {result.get('failed', 0)} failed.",
+        link="/keyword-alerts",
     )
 
 

@@ -20,6 +20,10 @@ CURRENT_ITEM_MAX_CHARS = 500
 BATCH_LOG_LIMIT = 200  # batch entries kept on the row; older ones drop off
 
 
+def no_progress(processed: int, current=None) -> None:
+    """Report nothing: the default callback when a job function is called outside the worker."""
+
+
 def set_total(progress_callback, total_items: int) -> None:
     """Tell the task its item count, when the callback can (a plain function in a test need not)."""
     setter = getattr(progress_callback, "set_total", None)

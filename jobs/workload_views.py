@@ -4,14 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import lifecycle
+from . import lifecycle, queries
 from .auto_ingest import start_auto_ingest
 from .keyword_checks import start_keyword_check
-from .models import KeywordAlert, KeywordGroup
 from .views import validated
 from .workload_serializers import (
     AlreadyRunningSerializer,
@@ -59,19 +57,19 @@ class KeywordCheckView(APIView):
                    responses={202: TaskStartedSerializer, 404: OpenApiResponse(description="No such group of yours")})
     def post(self, request):
         group_id = validated(KeywordCheckRequestSerializer, request.data or {})["group_id"]
-        if group_id is not None and not KeywordGroup.objects.visible_to(request.user).filter(pk=group_id).exists():
-            raise NotFound("No such keyword group.")
+        if group_id is not None:
+            queries.get_keyword_group(group_id, request.user)  # 404 unless the user may see it
         return _started(start_keyword_check(group_id=group_id, owner=request.user))
 
 
 @login_required
 def keyword_alerts_page(request):
     """List the user's keyword alerts, newest first."""
-    alerts = KeywordAlert.objects.for_user(request.user).select_related("group", "article")
+    counts = queries.keyword_alert_counts(request.user)
     return render(request, "jobs/keyword_alerts.html", {
-        "alerts": alerts[:ALERTS_SHOWN],
-        "alert_count": alerts.count(),
-        "unread_count": alerts.filter(is_read=False).count(),
-        "groups": KeywordGroup.objects.filter(owner=request.user),
+        "alerts": queries.keyword_alerts_for(request.user)[:ALERTS_SHOWN],
+        "alert_count": counts["total"],
+        "unread_count": counts["unread"],
+        "groups": queries.keyword_groups_of(request.user),
         "shown": ALERTS_SHOWN,
     })

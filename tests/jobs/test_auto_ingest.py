@@ -1,12 +1,14 @@
-"""Auto-ingest end to end against local RSS and Atom feeds: threshold, quality control, notices."""
+"""Auto-ingest end to end against local RSS and Atom feeds: threshold, quality control, one notice."""
 
 import pytest
+from django.utils import timezone
 from django_q.models import Schedule
 
-from jobs import auto_ingest
+from jobs import auto_ingest, keyword_checks
 from jobs.auto_ingest import AutoIngestAlreadyRunning, run_auto_ingest_task, start_auto_ingest
 from jobs.exceptions import JobCancelled
 from jobs.models import Article, AutoIngestConfig, FeedSource, Status, TaskInfo
+from jobs.worker import run_task
 from notifications.models import Notification
 
 from .conftest import Recorder
@@ -58,10 +60,58 @@ def test_auto_ingest_keeps_relevant_quality_articles_and_reports_the_rest(feeds,
     assert recorder.total_items == 5
     assert [p for p, _ in recorder.calls if p] == [1, 2, 3, 4, 5]
     assert [(done, total) for done, total, _ in recorder.batches] == [(1, 3), (2, 3), (3, 3)]
+    # The job function itself tells nobody: the outcome is told when the row ends (below).
+    assert not Notification.objects.exists()
 
-    notice = Notification.objects.get(type="auto_ingest_complete")
-    assert notice.user == user and notice.title == "Auto-Collect Complete" and notice.link == "/keyword-alerts"
-    assert "1 approved" in notice.message and "1 failed" in notice.message
+
+def test_a_run_with_an_owner_ends_with_exactly_one_auto_collect_complete_notice(feeds, user):
+    configure(min_relevance_threshold=0.3, quality_control_enabled=True, min_content_length=300)
+    task_id = start_auto_ingest(owner=user)
+    assert run_task(str(task_id)) == Status.COMPLETED
+
+    [notice] = Notification.objects.all()
+    assert notice.user == user and notice.type == "auto_ingest_complete"
+    assert notice.title == "Auto-Collect Complete" and notice.link == "/keyword-alerts"
+    assert notice.message == "Processed 5 new articles: 1 approved, 3 rejected, 1 failed."
+
+
+def test_a_run_that_fails_after_its_work_says_failed_and_never_complete(feeds, user, monkeypatch):
+    configure(min_relevance_threshold=0.0, quality_control_enabled=False)
+
+    def broken_start(**kwargs):
+        raise RuntimeError("queue unavailable")
+
+    monkeypatch.setattr(keyword_checks, "start_keyword_check", broken_start)
+    task_id = start_auto_ingest(owner=user)
+    assert run_task(str(task_id)) == Status.FAILED
+
+    [notice] = Notification.objects.all()
+    assert notice.user == user and notice.type == "task_failed"
+    assert "queue unavailable" in notice.message
+
+
+def test_a_cancelled_run_says_cancelled_and_never_complete(feeds, user):
+    task_id = start_auto_ingest(owner=user)
+    # Asked to stop before its first progress write: the worker stops it there.
+    TaskInfo.objects.filter(pk=task_id).update(cancel_requested_at=timezone.now())
+    assert run_task(str(task_id)) == Status.CANCELLED
+
+    [notice] = Notification.objects.all()
+    assert notice.user == user and notice.type == "task_cancelled"
+
+
+def test_a_scheduled_run_tells_everyone_only_when_it_approved_articles(feeds, user, other_user):
+    configure(enabled=True, min_relevance_threshold=0.3, quality_control_enabled=True, min_content_length=300)
+    first = auto_ingest.run_scheduled_auto_ingest()
+    assert run_task(first) == Status.COMPLETED
+    [notice] = Notification.objects.all()
+    assert notice.user is None and notice.type == "auto_ingest_complete"  # everyone's
+    assert "1 approved" in notice.message
+
+    second = auto_ingest.run_scheduled_auto_ingest()
+    assert run_task(second) == Status.COMPLETED
+    assert TaskInfo.objects.get(pk=second).result["approved"] == 0
+    assert Notification.objects.count() == 1  # nothing new: nobody is told
 
 
 def test_quality_control_off_lets_short_articles_through(feeds):

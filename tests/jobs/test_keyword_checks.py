@@ -1,10 +1,17 @@
 """Keyword checks: alerts for matching articles, never twice, progress per article, owner notified."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.exceptions import NotFound
 
+from jobs import keyword_checks
 from jobs.keyword_checks import keyword_pattern, run_keyword_check_task
 from jobs.models import Article, KeywordAlert, KeywordCheck, KeywordGroup
+from jobs.queries import get_keyword_group, keyword_alert_counts, keyword_alerts_for, keyword_groups_of
 from notifications.models import Notification
+
+from .conftest import Recorder
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +47,59 @@ def test_alerts_are_raised_for_matches_and_never_duplicated(articles, user):
     assert again["checked"] == 0 and again["alerts_created"] == 0
     assert KeywordAlert.objects.count() == 2
     assert Notification.objects.filter(type="keyword_alert").count() == 1  # no new alerts, no notice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_is_told_of_new_alerts_only_after_they_have_committed(articles, user, monkeypatch):
+    group = KeywordGroup.objects.create(name="Energy", keywords=["solar", "wind power"], owner=user)
+    seen = []
+
+    def recording_notify(recipient, *args, **kwargs):
+        # Outside any transaction (autocommit), the alerts counted here are committed ones.
+        seen.append((connection.in_atomic_block, KeywordAlert.objects.filter(group=group).count()))
+        real_notify(recipient, *args, **kwargs)
+
+    real_notify = keyword_checks.notify
+    monkeypatch.setattr(keyword_checks, "notify", recording_notify)
+    run_keyword_check_task()
+    assert seen == [(False, 2)]
+    assert Notification.objects.get(type="keyword_alert").title == "2 new keyword alerts"
+
+
+def test_unchecked_articles_are_read_in_bounded_pages_with_progress_against_the_true_total(
+        articles, user, monkeypatch):
+    monkeypatch.setattr(keyword_checks, "CHUNK_SIZE", 2)
+    for n in range(4):
+        Article.objects.create(url=f"https://news.example.com/more-solar-{n}", title=f"Solar {n}", content="Solar.")
+    KeywordGroup.objects.create(name="Energy", keywords=["solar"], owner=user)
+    KeywordGroup.objects.create(name="Sport", keywords=["cup final"], owner=user)
+    recorder = Recorder()
+    with CaptureQueriesContext(connection) as queries:
+        result = run_keyword_check_task(recorder)
+
+    assert result["checked"] == 14 and result["alerts_created"] == 5 + 1
+    assert recorder.total_items == 14 and [p for p, _ in recorder.calls] == list(range(1, 15))
+    article_reads = [q["sql"] for q in queries.captured_queries
+                     if q["sql"].startswith("SELECT") and 'FROM "jobs_article"' in q["sql"]
+                     and "COUNT(" not in q["sql"] and "MAX(" not in q["sql"]]
+    assert len(article_reads) == 2 * 5  # per group, 7 articles: pages of 2, 2, 2, 1, then an empty one
+    assert all(sql.endswith("LIMIT 2") for sql in article_reads)
+
+
+def test_articles_saved_during_a_check_wait_for_the_next_one(articles, user):
+    group = KeywordGroup.objects.create(name="Energy", keywords=["solar"], owner=user)
+    recorder = Recorder()
+
+    def progress(processed, current=None):
+        recorder(processed, current)
+        if processed == 1:
+            Article.objects.create(url="https://news.example.com/late-solar", title="Late solar", content="Solar.")
+
+    progress.set_total = recorder.set_total
+    result = run_keyword_check_task(progress)
+    assert result["checked"] == recorder.total_items == 3  # progress ends exactly at the total
+    late = run_keyword_check_task(group_id=group.pk)
+    assert late["checked"] == 1 and late["alerts_created"] == 1
 
 
 def test_only_articles_new_to_the_group_are_checked(articles, user):
@@ -100,3 +160,27 @@ def test_alerts_page_lists_only_the_users_alerts(client, articles, user, other_u
     assert "1 alert, 1 unread" in html
     assert '<a href="/keyword-alerts">Alerts</a>' in html  # inside the site's base layout
     assert client.get("/keyword-alerts/").status_code == 200
+
+
+def test_a_group_is_found_only_for_its_owner_or_staff(user, other_user, staff_user):
+    theirs = KeywordGroup.objects.create(name="Theirs", keywords=["solar"], owner=other_user)
+    assert get_keyword_group(theirs.pk, other_user) == theirs
+    assert get_keyword_group(theirs.pk, staff_user) == theirs
+    for group_id in (theirs.pk, theirs.pk + 100, "abc"):
+        with pytest.raises(NotFound):
+            get_keyword_group(group_id, user)
+
+
+def test_alert_queries_count_and_list_only_the_users_own_alerts(articles, user, other_user, staff_user):
+    mine = KeywordGroup.objects.create(name="Mine", keywords=["solar"], owner=user)
+    theirs = KeywordGroup.objects.create(name="Theirs", keywords=["wind"], owner=other_user)
+    read = KeywordAlert.objects.create(group=mine, article=articles[0], is_read=True)
+    unread = KeywordAlert.objects.create(group=mine, article=articles[1])
+    KeywordAlert.objects.create(group=theirs, article=articles[1])
+
+    assert list(keyword_alerts_for(user)) == [unread, read]  # newest first
+    assert keyword_alert_counts(user) == {"total": 2, "unread": 1}
+    assert list(keyword_groups_of(user)) == [mine]
+    # The page is the staff member's own alerts too, not everyone's.
+    assert keyword_alert_counts(staff_user) == {"total": 0, "unread": 0}
+    assert not keyword_groups_of(staff_user).exists()

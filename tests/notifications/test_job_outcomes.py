@@ -121,3 +121,33 @@ def test_racing_final_writes_and_the_reaper_give_one_notification(user):
     final = TaskInfo.objects.get(pk=task_id).status
     assert notification.type == {"completed": "task_complete", "failed": "task_failed",
                                  "cancelled": "task_cancelled"}[final]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("owned", "approved", "expected"), [
+    (True, 2, ["auto_ingest_complete to owner"]),
+    (True, 0, ["auto_ingest_complete to owner"]),  # the user asked: they hear even of nothing new
+    (False, 2, ["auto_ingest_complete to everyone"]),
+    (False, 0, []),  # an hourly scheduled run that found nothing tells nobody
+])
+def test_completed_auto_ingest_sends_only_the_auto_collect_notice(user, owned, approved, expected):
+    task_id = lifecycle.create_task(name="Auto-collect articles from feeds", kind="auto_ingest",
+                                    owner=user if owned else None)
+    lifecycle.start_task(task_id)
+    result = {"processed": 4, "approved": approved, "rejected": 4 - approved - 1, "failed": 1}
+    lifecycle.finish_task(task_id, Status.COMPLETED, result=result)
+    assert [f"{n.type} to {'owner' if n.user == user else 'everyone'}" for n in Notification.objects.all()] == expected
+    for notice in Notification.objects.all():
+        assert notice.title == "Auto-Collect Complete" and notice.link == "/keyword-alerts"
+        assert notice.message == f"Processed 4 new articles: {approved} approved, {3 - approved} rejected, 1 failed."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [Status.FAILED, Status.CANCELLED])
+def test_auto_ingest_that_did_not_complete_is_told_like_any_job(user, status):
+    task_id = lifecycle.create_task(name="Auto-collect articles from feeds", kind="auto_ingest", owner=user)
+    lifecycle.start_task(task_id)
+    lifecycle.finish_task(task_id, status, result={"processed": 1, "approved": 1}, error="stopped")
+    [notification] = Notification.objects.all()
+    assert notification.type == {Status.FAILED: "task_failed", Status.CANCELLED: "task_cancelled"}[status]
+    assert notification.user == user
