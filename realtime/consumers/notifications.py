@@ -1,12 +1,15 @@
-"""The live unread badge: /ws/notifications/ tells a user their count and each new notification."""
+"""The live unread badge: /ws/notifications/ tells a user their count and each new notification.
+
+Clients mostly listen; they may send {"type": "ping"}. Bad input is answered with an error
+and the socket stays open; frames over 64 KiB and floods close it, as on the job sockets.
+"""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from notifications import services
 from realtime.groups import ALL_USERS_GROUP, user_group
 
-from .base import CLOSE_FORBIDDEN, refuse_handshake
+from .base import CLOSE_FORBIDDEN, GuardedJsonConsumer, refuse_handshake
 
 
 @database_sync_to_async
@@ -14,7 +17,7 @@ def unread_count(user) -> int:
     return services.get_unread_count(user)
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(GuardedJsonConsumer):
     """Relay notification events to one user's socket, with that user's own unread count."""
 
     async def connect(self):
@@ -22,7 +25,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await refuse_handshake(self, CLOSE_FORBIDDEN)
             return
-        self.user = user
+        self.user, self.user_id = user, user.pk
         self.joined = [user_group(user.pk), ALL_USERS_GROUP]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -34,9 +37,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        """Clients only listen; anything they send is ignored."""
 
     async def notification_created(self, event):
         # A system-wide notice reaches every user's socket: each counts for its own user.

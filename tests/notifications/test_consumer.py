@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 
 from notifications import services
+from realtime import guard
 from realtime.routing import websocket_urlpatterns
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -151,3 +152,65 @@ async def test_staff_marking_a_users_notification_updates_that_users_badge(user)
     await sync_to_async(services.set_read_by_staff)([mine], False)
     assert await tab.receive_json_from() == {"type": "unread_count", "count": 1}
     await tab.disconnect()
+
+
+async def connected(user):
+    """Connect and read the count sent on connect."""
+    communicator = await connect(user)
+    assert (await communicator.receive_json_from())["type"] == "unread_count"
+    return communicator
+
+
+@pytest.mark.parametrize(
+    ("frame", "complaint"),
+    [
+        ("{not json", "Malformed JSON"),
+        ("[1, 2]", "Expected a JSON object"),
+        ('"ping"', "Expected a JSON object"),
+        ('{"no": "type"}', "Unknown message type None"),
+        ('{"type": "subscribe_job", "job_id": "x"}', "Unknown message type 'subscribe_job'"),
+    ],
+)
+async def test_bad_message_gets_an_error_and_the_socket_stays_open(frame, complaint, user):
+    communicator = await connected(user)
+    await communicator.send_to(text_data=frame)
+    answer = await communicator.receive_json_from()
+    assert answer["type"] == "error" and complaint in answer["error"]
+    await communicator.send_json_to({"type": "ping"})
+    pong = await communicator.receive_json_from()
+    assert pong["type"] == "pong" and "T" in pong["timestamp"]
+    # Still relaying: a new notification arrives on the same socket.
+    await create(user, "system", "after the error", "x")
+    assert (await communicator.receive_json_from())["unread_count"] == 1
+    await communicator.disconnect()
+
+
+async def test_binary_frame_gets_an_error(user):
+    communicator = await connected(user)
+    await communicator.send_to(bytes_data=b'{"type": "ping"}')
+    assert (await communicator.receive_json_from())["type"] == "error"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("frame", [{"text_data": "x" * (guard.MAX_FRAME_BYTES + 1)},
+                                   {"bytes_data": b"x" * (guard.MAX_FRAME_BYTES + 1)}])
+async def test_a_frame_over_64_kib_closes_the_socket_with_1009(frame, user):
+    communicator = await connected(user)
+    await communicator.send_to(**frame)
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
+    await communicator.wait()
+
+
+async def test_a_flooding_client_is_closed_with_1008(user):
+    communicator = await connected(user)
+    for _ in range(200):
+        await communicator.send_json_to({"type": "ping"})
+    outputs = []
+    while True:
+        output = await communicator.receive_output(timeout=2)
+        outputs.append(output)
+        if output["type"] == "websocket.close":
+            break
+    assert outputs[-1] == {"type": "websocket.close", "code": 1008}
+    assert len(outputs) - 1 == guard.BURST  # the burst was answered, the rest refused
+    await communicator.wait()
