@@ -1,4 +1,4 @@
-"""The consumers' database access: small async helpers over jobs' read side."""
+"""The consumers' database access: small async helpers over jobs' and notifications' read side."""
 
 from channels.db import database_sync_to_async
 
@@ -6,6 +6,7 @@ from jobs.exceptions import TaskNotFound
 from jobs.models import FINAL_STATUSES
 from jobs.queries import get_task, list_tasks
 
+from . import unread
 from .messages import task_update_message
 
 # How many jobs a topic or feed socket gets snapshots of on connect (newest first).
@@ -47,3 +48,6 @@ def job_access(job_id, user) -> str:
     except TaskNotFound:
         return "missing"
     return "allowed" if user.is_staff or task.owner_id == user.pk else "forbidden"
+
+
+read_unread_count = database_sync_to_async(unread.read_unread_count)

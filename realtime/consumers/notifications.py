@@ -4,17 +4,9 @@ Clients mostly listen; they may send {"type": "ping"}. Bad input is answered wit
 and the socket stays open; frames over 64 KiB and floods close it, as on the job sockets.
 """
 
-from channels.db import database_sync_to_async
-
-from notifications import services
-from realtime.groups import ALL_USERS_GROUP, user_group
-
+from .. import db
+from ..groups import ALL_USERS_GROUP, user_group
 from .base import CLOSE_FORBIDDEN, GuardedJsonConsumer, refuse_handshake
-
-
-@database_sync_to_async
-def unread_count(user) -> int:
-    return services.get_unread_count(user)
 
 
 class NotificationConsumer(GuardedJsonConsumer):
@@ -29,9 +21,11 @@ class NotificationConsumer(GuardedJsonConsumer):
         self.joined = [user_group(user.pk), ALL_USERS_GROUP]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        # Join first, then read: a notification committed in between is in the count or
+        # arrives as a message (queued until connect returns), never lost; one that is
+        # both is recognised by its id (see realtime/unread.py) and counted once.
+        self.unread = await db.read_unread_count(user)
         await self.accept()
-        # Join first, then count: a notification committed in between is in the count or
-        # arrives as a message (or both, which only repeats the same number), never lost.
         await self.send_unread_count()
 
     async def disconnect(self, code):
@@ -39,15 +33,19 @@ class NotificationConsumer(GuardedJsonConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def notification_created(self, event):
-        # A system-wide notice reaches every user's socket: each counts for its own user.
+        # A system-wide notice reaches every user's socket at once: each adds it to its own
+        # user's count without a query, unless only a fresh read can tell.
+        if not self.unread.add_new(event["notification"]):
+            self.unread = await db.read_unread_count(self.user)
         await self.send_json({
             "type": "notification",
             "notification": event["notification"],
-            "unread_count": await unread_count(self.user),
+            "unread_count": self.unread.count,
         })
 
     async def notifications_changed(self, event):
+        self.unread = await db.read_unread_count(self.user)
         await self.send_unread_count()
 
     async def send_unread_count(self):
-        await self.send_json({"type": "unread_count", "count": await unread_count(self.user)})
+        await self.send_json({"type": "unread_count", "count": self.unread.count})
