@@ -42,12 +42,20 @@ def feed_task_messages(user) -> list[dict]:
 
 @database_sync_to_async
 def job_access(job_id, user) -> str:
-    """Return "allowed", "forbidden" (someone else's job) or "missing" for user and a job id."""
+    """Return "allowed", "forbidden" (someone else's job) or "missing" for user and a job id.
+
+    Whether user may see it is jobs' one rule (get_task with user); only a refusal looks
+    again without a user, to tell someone else's job from none at all.
+    """
     try:
-        task = get_task(job_id)
+        get_task(job_id, user)
+        return "allowed"
+    except TaskNotFound:
+        pass
+    try:
+        get_task(job_id)
     except TaskNotFound:
         return "missing"
-    return "allowed" if user.is_staff or task.owner_id == user.pk else "forbidden"
-
+    return "forbidden"
 
 read_unread_count = database_sync_to_async(unread.read_unread_count)
