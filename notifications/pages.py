@@ -8,5 +8,5 @@ from django.views.decorators.http import require_GET
 @login_required
 @require_GET
 def inbox(request):
-    """Render the inbox shell; static/js/inbox.js fills it from /api/notifications."""
+    """Render the inbox shell; the script inline in templates/notifications/inbox.html fills it from the API."""
     return render(request, "notifications/inbox.html")

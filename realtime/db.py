@@ -1,4 +1,4 @@
-"""The consumers' database access: small async helpers over jobs' read side."""
+"""The consumers' database access: small async helpers over jobs' and notifications' read side."""
 
 from channels.db import database_sync_to_async
 
@@ -6,6 +6,7 @@ from jobs.exceptions import TaskNotFound
 from jobs.models import FINAL_STATUSES
 from jobs.queries import get_task, list_tasks
 
+from . import unread
 from .messages import task_update_message
 
 # How many jobs a topic or feed socket gets snapshots of on connect (newest first).
@@ -41,9 +42,20 @@ def feed_task_messages(user) -> list[dict]:
 
 @database_sync_to_async
 def job_access(job_id, user) -> str:
-    """Return "allowed", "forbidden" (someone else's job) or "missing" for user and a job id."""
+    """Return "allowed", "forbidden" (someone else's job) or "missing" for user and a job id.
+
+    Whether user may see it is jobs' one rule (get_task with user); only a refusal looks
+    again without a user, to tell someone else's job from none at all.
+    """
     try:
-        task = get_task(job_id)
+        get_task(job_id, user)
+        return "allowed"
+    except TaskNotFound:
+        pass
+    try:
+        get_task(job_id)
     except TaskNotFound:
         return "missing"
-    return "allowed" if user.is_staff or task.owner_id == user.pk else "forbidden"
+    return "forbidden"
+
+read_unread_count = database_sync_to_async(unread.read_unread_count)

@@ -15,40 +15,48 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from asgiref.sync import SyncToAsync, async_to_sync
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
-from jobs.exceptions import TaskNotFound
-from jobs.queries import get_task, tasks_for
-
 from .groups import ALL_USERS_GROUP, STAFF_JOBS_GROUP, job_group, topic_group, user_group, user_jobs_group
-from .messages import job_update_message, task_update_message
 
 logger = logging.getLogger(__name__)
 
-_UNKNOWN = object()
+# The job-specific helpers used to live here; they moved to realtime/job_updates.py so that
+# importing the transport (as notifications does) never imports jobs. Old callers
+# (`publisher.publish_task_update` in jobs/events.py, `publisher.send_progress_update`, ...)
+# still find them, imported on first use rather than with this module.
+_MOVED_TO_JOB_UPDATES = frozenset({
+    "publish_job_update", "publish_task_update",
+    "send_progress_update", "send_completion_update", "send_error_update", "send_batch_update",
+    "send_cancellation_update", "asend_progress_update", "asend_completion_update",
+    "asend_error_update", "asend_batch_update", "asend_cancellation_update",
+})
 
 
-# --- job updates ---------------------------------------------------------------------------
+def __getattr__(name: str):
+    if name in _MOVED_TO_JOB_UPDATES:
+        from . import job_updates
 
-def publish_job_update(snapshot: dict, status: str, *, owner_id=_UNKNOWN, **fields) -> bool:
-    """Send a job_update for a task snapshot to every group that follows the job."""
-    message = job_update_message(snapshot, status, **fields)
-    if owner_id is _UNKNOWN:
-        owner_id = tasks_for(None).filter(pk=message["job_id"]).values_list("owner_id", flat=True).first()
+        return getattr(job_updates, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- job updates: the message is built by job_updates.py, which knows jobs --------------------
+
+def publish_job_message(message: dict, owner_id) -> bool:
+    """Send a job_update message to every group that follows its job; False if not sent."""
     return _send(*_job_event(message, owner_id))
 
 
-def publish_task_update(task, status: str | None = None, **fields) -> dict:
-    """Send the job_update of a task row (see messages.task_update_message); return the message."""
-    message = task_update_message(task, status, **fields)
-    _send(*_job_event(message, task.owner_id))
-    return message
+async def apublish_job_message(message: dict, owner_id) -> bool:
+    """As publish_job_message, from async code."""
+    return await _asend(*_job_event(message, owner_id))
 
 
 def _job_event(message: dict, owner_id) -> tuple[list[str], dict]:
@@ -72,74 +80,6 @@ def _job_event(message: dict, owner_id) -> tuple[list[str], dict]:
     return groups, event
 
 
-# --- the old system's helpers, sync and async ----------------------------------------------
-# Each publishes the row's current snapshot (and seq) with the caller's fields; a client
-# that already shows this seq ignores it, so state worth seeing belongs in the row first.
-
-def send_progress_update(job_id, progress_data: dict) -> bool:
-    """Announce progress of a job (status "progress"); False if not sent."""
-    return _send_for_job(job_id, "progress", progress_data)
-
-
-def send_completion_update(job_id, results) -> bool:
-    """Announce that a job completed (status "completed") with its results."""
-    return _send_for_job(job_id, "completed", {"results": results})
-
-
-def send_error_update(job_id, error) -> bool:
-    """Announce that a job failed (status "error")."""
-    return _send_for_job(job_id, "error", {"error": str(error)})
-
-
-def send_batch_update(job_id, batch_info: dict) -> bool:
-    """Announce that a batch of a job finished (status "batch_update")."""
-    return _send_for_job(job_id, "batch_update", batch_info)
-
-
-def send_cancellation_update(job_id, reason: str = "") -> bool:
-    """Announce that a job was cancelled (status "cancelled")."""
-    return _send_for_job(job_id, "cancelled", {"message": reason} if reason else {})
-
-
-async def asend_progress_update(job_id, progress_data: dict) -> bool:
-    return await _asend_for_job(job_id, "progress", progress_data)
-
-
-async def asend_completion_update(job_id, results) -> bool:
-    return await _asend_for_job(job_id, "completed", {"results": results})
-
-
-async def asend_error_update(job_id, error) -> bool:
-    return await _asend_for_job(job_id, "error", {"error": str(error)})
-
-
-async def asend_batch_update(job_id, batch_info: dict) -> bool:
-    return await _asend_for_job(job_id, "batch_update", batch_info)
-
-
-async def asend_cancellation_update(job_id, reason: str = "") -> bool:
-    return await _asend_for_job(job_id, "cancelled", {"message": reason} if reason else {})
-
-
-def _job_event_for(job_id, status: str | None, fields: dict):
-    try:
-        task = get_task(job_id)
-    except TaskNotFound:
-        logger.warning("push skipped: no task id=%s status=%s", job_id, status)
-        return None
-    return _job_event(task_update_message(task, status, **(fields or {})), task.owner_id)
-
-
-def _send_for_job(job_id, status: str, fields: dict) -> bool:
-    prepared = _job_event_for(job_id, status, fields)
-    return _send(*prepared) if prepared else False
-
-
-async def _asend_for_job(job_id, status: str, fields: dict) -> bool:
-    prepared = await database_sync_to_async(_job_event_for)(job_id, status, fields)
-    return await _asend(*prepared) if prepared else False
-
-
 # --- user events -----------------------------------------------------------------------------
 
 def publish_to_user(user_id, event: dict) -> bool:
@@ -160,6 +100,9 @@ _paused_until = 0.0
 _missed: dict[str, None] = {}
 MISSED_LIMIT = 1000
 _catch_up_timer: threading.Timer | None = None
+# Return a job's latest (message, owner_id), or None if it is gone; set by RealtimeConfig.ready
+# to job_updates.latest_job_message, so this transport needs no knowledge of jobs.
+latest_job_message: Callable[[str], tuple[dict, object] | None] | None = None
 _state_lock = threading.Lock()
 _loop_lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -217,15 +160,18 @@ def _catch_up() -> None:
     if not job_ids:
         _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
         return
+    if latest_job_message is None:
+        logger.warning("push catch-up skipped jobs=%s: no latest_job_message", len(job_ids))
+        return
     try:
         for job_id in job_ids:
-            prepared = _job_event_for(job_id, None, {})
-            if prepared:
-                _send(*prepared)  # a failure remembers the job again and re-arms the timer
+            latest = latest_job_message(job_id)
+            if latest:
+                publish_job_message(*latest)  # a failure remembers the job again and re-arms the timer
     except Exception:  # a timer thread has no caller to tell
         logger.exception("push catch-up failed")
     finally:
-        connection.close()  # this timer thread's own connection
+        connection.close()  # this timer thread's own connection, opened by the lookup
     logger.info("push catch-up sent jobs=%s", len(job_ids))
 
 

@@ -1,4 +1,4 @@
-"""The base of every job socket: handshake order, client messages, guards, the seq-checked relay."""
+"""The base of every socket (client messages and their guards) and of the job sockets (handshake, relay)."""
 
 import json
 import logging
@@ -20,7 +20,7 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_POLICY_VIOLATION = 1008  # flooding
 CLOSE_TOO_BIG = 1009
 
-CLIENT_MESSAGE_TYPES = ("ping", "get_status", "subscribe_job", "unsubscribe_job")
+JOB_MESSAGE_TYPES = ("ping", "get_status", "subscribe_job", "unsubscribe_job")
 # A socket remembers the last seq it sent per job; past this many jobs it forgets the oldest.
 SEQ_MEMORY = 10_000
 
@@ -44,14 +44,21 @@ def parse_job_id(value) -> str | None:
         return None
 
 
-class JobStreamConsumer(AsyncWebsocketConsumer):
-    """Relay job_updates the user may see, never one older than what the socket already sent.
+class GuardedJsonConsumer(AsyncWebsocketConsumer):
+    """A socket that reads JSON messages from its client within guard's limits.
 
-    Subclasses say which groups to follow (`stream_groups`), what to send on connect
-    (`snapshots`), and may refuse the handshake (`refusal`).
+    A message {"type": T} calls `on_T(content)` for T in client_message_types; anything
+    else gets an error answer and the socket stays open. A frame over guard.MAX_FRAME_BYTES
+    closes it with 1009, a flood with 1008. Subclasses set `user_id` once authenticated.
     """
 
-    default_job_id: str | None = None  # the job get_status reports when the client names none
+    client_message_types: tuple[str, ...] = ("ping",)
+    user_id = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.closing = False
+        self.limiter = guard.RateLimiter()
 
     async def dispatch(self, message: dict) -> None:
         """Call the message's handler, without Channels' per-message close_old_connections().
@@ -66,13 +73,58 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.closing:
+            return
+        if guard.frame_size(text_data, bytes_data) > guard.MAX_FRAME_BYTES:
+            return await self.refuse(CLOSE_TOO_BIG, "frame too big")
+        if not self.limiter.allow():
+            return await self.refuse(CLOSE_POLICY_VIOLATION, "too many messages")
+        if text_data is None:
+            return await self.send_error("Binary frames are not supported; send JSON text.")
+        try:
+            content = json.loads(text_data)
+        except ValueError as exc:
+            return await self.send_error(f"Malformed JSON: {exc}")
+        if not isinstance(content, dict):
+            return await self.send_error("Expected a JSON object with a 'type'.")
+        kind = content.get("type")
+        if kind not in self.client_message_types:
+            return await self.send_error(f"Unknown message type {kind!r}; expected one of: "
+                                         f"{', '.join(self.client_message_types)}.")
+        await getattr(self, f"on_{kind}")(content)
+
+    async def on_ping(self, content: dict) -> None:
+        await self.send_json({"type": "pong", "timestamp": timezone.now().isoformat()})
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content, cls=DjangoJSONEncoder))
+
+    async def send_error(self, error: str, **fields) -> None:
+        await self.send_json({"type": "error", "error": error, **fields})
+
+    async def refuse(self, code: int, reason: str) -> None:
+        logger.warning("closing socket user=%s path=%s code=%s reason=%s", self.user_id,
+                       self.scope.get("path"), code, reason)
+        self.closing = True
+        await self.close(code=code)
+
+
+class JobStreamConsumer(GuardedJsonConsumer):
+    """Relay job_updates the user may see, never one older than what the socket already sent.
+
+    Subclasses say which groups to follow (`stream_groups`), what to send on connect
+    (`snapshots`), and may refuse the handshake (`refusal`).
+    """
+
+    client_message_types = JOB_MESSAGE_TYPES
+    default_job_id: str | None = None  # the job get_status reports when the client names none
+
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.sent_seq: dict[str, int] = {}
         self.muted: set[str] = set()
         self.joined: set[str] = set()
-        self.closing = False
-        self.limiter = guard.RateLimiter()
         if self.user is None or not self.user.is_authenticated:
             await refuse_handshake(self, CLOSE_FORBIDDEN)
             return
@@ -112,30 +164,6 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
         return {}
 
     # --- client messages ----------------------------------------------------------------------
-    async def receive(self, text_data=None, bytes_data=None) -> None:
-        if self.closing:
-            return
-        if guard.frame_size(text_data, bytes_data) > guard.MAX_FRAME_BYTES:
-            return await self.refuse(CLOSE_TOO_BIG, "frame too big")
-        if not self.limiter.allow():
-            return await self.refuse(CLOSE_POLICY_VIOLATION, "too many messages")
-        if text_data is None:
-            return await self.send_error("Binary frames are not supported; send JSON text.")
-        try:
-            content = json.loads(text_data)
-        except ValueError as exc:
-            return await self.send_error(f"Malformed JSON: {exc}")
-        if not isinstance(content, dict):
-            return await self.send_error("Expected a JSON object with a 'type'.")
-        kind = content.get("type")
-        if kind not in CLIENT_MESSAGE_TYPES:
-            return await self.send_error(f"Unknown message type {kind!r}; expected one of: "
-                                         f"{', '.join(CLIENT_MESSAGE_TYPES)}.")
-        await getattr(self, f"on_{kind}")(content)
-
-    async def on_ping(self, content: dict) -> None:
-        await self.send_json({"type": "pong", "timestamp": timezone.now().isoformat()})
-
     async def on_get_status(self, content: dict) -> None:
         job_id = await self.message_job_id(content, default=self.default_job_id)
         if job_id is None:
@@ -216,15 +244,3 @@ class JobStreamConsumer(AsyncWebsocketConsumer):
         if group in self.joined:
             self.joined.discard(group)
             await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def send_json(self, content: dict) -> None:
-        await self.send(text_data=json.dumps(content, cls=DjangoJSONEncoder))
-
-    async def send_error(self, error: str, **fields) -> None:
-        await self.send_json({"type": "error", "error": error, **fields})
-
-    async def refuse(self, code: int, reason: str) -> None:
-        logger.warning("closing socket user=%s path=%s code=%s reason=%s", self.user_id,
-                       self.scope.get("path"), code, reason)
-        self.closing = True
-        await self.close(code=code)

@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 
+from jobs.models import TaskInfoQuerySet
+
 from .conftest import ORIGIN, amake, handshake_refusal, open_socket, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,3 +82,12 @@ async def test_an_inactive_users_token_is_refused(make_job, user, token_of):
     user.is_active = False
     await amake(user.save)()
     assert await handshake_refusal(f"/ws/bulk-process/{job_id}", token=key) == 4403
+
+
+async def test_the_handshake_follows_the_jobs_visibility_rule(make_job, user, token_of, monkeypatch):
+    """One ownership rule (TaskInfo.objects.visible_to): the socket asks it, it does not restate it."""
+    job_id = await amake(make_job)()
+    token = await amake(token_of)(user)
+    monkeypatch.setattr(TaskInfoQuerySet, "visible_to", lambda tasks, account: tasks.none())
+    assert await handshake_refusal(f"/ws/bulk-process/{job_id}", token=token) == 4403
+    assert await handshake_refusal(f"/ws/bulk-process/{uuid.uuid4()}", token=token) == 4404

@@ -252,7 +252,7 @@ def test_an_old_style_push_from_another_process_reaches_a_daphne_socket(daphne, 
     from django.db.models import F
 
     from jobs import lifecycle
-    from realtime import publisher
+    from realtime import job_updates
 
     job_id = str(lifecycle.create_task(name="job", total_items=10, owner=user))
     token = token_for(daphne)
@@ -262,7 +262,7 @@ def test_an_old_style_push_from_another_process_reaches_a_daphne_socket(daphne, 
 
         try:
             TaskInfo.objects.filter(pk=job_id).update(processed_items=3, seq=F("seq") + 1)
-            return publisher.send_progress_update(job_id, {"stage": "saving", "processed": 3})
+            return job_updates.send_progress_update(job_id, {"stage": "saving", "processed": 3})
         finally:
             connection.close()  # this thread's own; left open it blocks dropping the test database
 

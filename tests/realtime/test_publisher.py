@@ -14,7 +14,7 @@ from jobs import lifecycle
 from jobs.models import Status, TaskInfo
 from jobs.serializers import task_snapshot
 from jobs.worker import run_task
-from realtime import publisher
+from realtime import job_updates, publisher
 from realtime.groups import STAFF_JOBS_GROUP, job_group, topic_group, user_jobs_group
 
 from .conftest import amake
@@ -57,9 +57,9 @@ async def test_helper_sends_the_job_update_to_every_group_that_follows_the_job(
     groups = [job_group(job_id), topic_group("news"), user_jobs_group(user.pk), STAFF_JOBS_GROUP]
     listeners = [await listen(group) for group in groups]
     if form == "sync":
-        sent = await amake(getattr(publisher, helper))(job_id, argument)
+        sent = await amake(getattr(job_updates, helper))(job_id, argument)
     else:
-        sent = await getattr(publisher, f"a{helper}")(job_id, argument)
+        sent = await getattr(job_updates, f"a{helper}")(job_id, argument)
     assert sent is True
     snapshot = await amake(lambda: json.loads(json.dumps(task_snapshot(TaskInfo.objects.get(pk=job_id)))))()
     for layer, channel in listeners:
@@ -74,7 +74,7 @@ async def test_helper_sends_the_job_update_to_every_group_that_follows_the_job(
 
 @pytest.mark.django_db(transaction=True)
 def test_helper_for_an_unknown_job_sends_nothing_and_says_so(caplog):
-    assert publisher.send_progress_update("00000000-0000-0000-0000-000000000000", {}) is False
+    assert job_updates.send_progress_update("00000000-0000-0000-0000-000000000000", {}) is False
     assert "no task" in caplog.text
 
 
@@ -129,9 +129,9 @@ def test_pushes_resume_after_the_backoff(sick_layer, settings):
 def test_missed_job_updates_are_sent_again_once_pushes_work(sick_layer, settings, make_job, caplog):
     job_id = make_job()
     sick_layer("FailingLayer", backoff=0.3)  # Redis goes down
-    assert publisher.send_progress_update(job_id, {"stage": "one"}) is False
+    assert job_updates.send_progress_update(job_id, {"stage": "one"}) is False
     TaskInfo.objects.filter(pk=job_id).update(processed_items=7, seq=F("seq") + 1)
-    assert publisher.send_progress_update(job_id, {"stage": "two"}) is False  # paused: skipped
+    assert job_updates.send_progress_update(job_id, {"stage": "two"}) is False  # paused: skipped
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.realtime.layers.RecordingLayer"}}
     RecordingLayer.sent.clear()
     wait_until = time.monotonic() + 3
