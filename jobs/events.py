@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from realtime import publisher
+from realtime import job_updates
 
 from .models import TaskInfo
 
@@ -20,4 +20,4 @@ def announce(task_id, message_status: str | None = None, **fields) -> dict | Non
     task = TaskInfo.objects.select_related("owner").filter(pk=task_id).first()
     if task is None:
         return None
-    return publisher.publish_task_update(task, message_status, **fields)["task"]
+    return job_updates.publish_task_update(task, message_status, **fields)["task"]

@@ -27,24 +27,9 @@ from .groups import ALL_USERS_GROUP, STAFF_JOBS_GROUP, job_group, topic_group, u
 
 logger = logging.getLogger(__name__)
 
-# The job-specific helpers used to live here; they moved to realtime/job_updates.py so that
-# importing the transport (as notifications does) never imports jobs. Old callers
-# (`publisher.publish_task_update` in jobs/events.py, `publisher.send_progress_update`, ...)
-# still find them, imported on first use rather than with this module.
-_MOVED_TO_JOB_UPDATES = frozenset({
-    "publish_job_update", "publish_task_update",
-    "send_progress_update", "send_completion_update", "send_error_update", "send_batch_update",
-    "send_cancellation_update", "asend_progress_update", "asend_completion_update",
-    "asend_error_update", "asend_batch_update", "asend_cancellation_update",
-})
-
-
-def __getattr__(name: str):
-    if name in _MOVED_TO_JOB_UPDATES:
-        from . import job_updates
-
-        return getattr(job_updates, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The job-specific helpers (publish_task_update, send_progress_update, ...) live in
+# realtime/job_updates.py, so that importing this transport (as notifications does) never
+# imports jobs.
 
 
 # --- job updates: the message is built by job_updates.py, which knows jobs --------------------

@@ -42,10 +42,7 @@ def test_importing_the_publisher_loads_nothing_of_jobs():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_job_helpers_stay_reachable_through_the_publisher():
-    """jobs/events.py and older callers use publisher.<helper>; the names resolve on first use."""
+def test_the_publishers_catch_up_can_read_jobs():
     from realtime import job_updates, publisher
 
-    for name in publisher._MOVED_TO_JOB_UPDATES:
-        assert getattr(publisher, name) is getattr(job_updates, name)
     assert publisher.latest_job_message is job_updates.latest_job_message  # wired by RealtimeConfig.ready
