@@ -69,12 +69,18 @@ def record_texts(page, selector: str) -> None:
     }""", selector)
 
 
-def test_detail_page_ignores_updates_not_newer_than_what_it_shows(logged_in_page, user):
-    page = logged_in_page
+def open_detail_page(page, user):
+    """Open the page of a new running job of user's, its socket answered by a FakeServer."""
     task_id = running_task(user)
     server = FakeServer(page, "**/ws/bulk-process/**")
     page.goto(f"/tasks/{task_id}/")
     server.wait_for_connections(1)
+    return task_id, server
+
+
+def test_detail_page_ignores_updates_not_newer_than_what_it_shows(logged_in_page, user):
+    page = logged_in_page
+    task_id, server = open_detail_page(page, user)
     seq = TaskInfo.objects.get(pk=task_id).seq
     counts = '#task [data-field="counts"]'
     record_texts(page, counts)
@@ -94,10 +100,7 @@ def test_detail_page_ignores_updates_not_newer_than_what_it_shows(logged_in_page
 
 def test_detail_page_says_reconnecting_and_recovers_from_the_snapshot(logged_in_page, user):
     page = logged_in_page
-    task_id = running_task(user)
-    server = FakeServer(page, "**/ws/bulk-process/**")
-    page.goto(f"/tasks/{task_id}/")
-    server.wait_for_connections(1)
+    task_id, server = open_detail_page(page, user)
     indicator = page.locator("[data-live-state]")
     server.send(job_update(task_id, seq=100, processed_items=4, progress=40.0))
     page.wait_for_selector("text=4 / 10 · 40 %")
@@ -120,10 +123,7 @@ def test_detail_page_says_reconnecting_and_recovers_from_the_snapshot(logged_in_
 
 def test_socket_refused_by_the_server_stops_retrying(logged_in_page, user):
     page = logged_in_page
-    task_id = running_task(user)
-    server = FakeServer(page, "**/ws/bulk-process/**")
-    page.goto(f"/tasks/{task_id}/")
-    server.wait_for_connections(1)
+    _, server = open_detail_page(page, user)
     server.sockets[0].close(code=4404, reason="no such job")
     page.wait_for_selector('[data-live-state][data-state="closed"]')
     page.wait_for_timeout(1500)  # longer than the first backoff delays
@@ -174,10 +174,7 @@ def test_list_page_adds_a_job_created_after_it_loaded(logged_in_page, user):
 
 def test_detail_page_shows_batches_error_and_result_as_they_arrive(logged_in_page, user):
     page = logged_in_page
-    task_id = running_task(user)
-    server = FakeServer(page, "**/ws/bulk-process/**")
-    page.goto(f"/tasks/{task_id}/")
-    server.wait_for_connections(1)
+    task_id, server = open_detail_page(page, user)
     assert page.is_visible('[data-empty="batches"]')
 
     batches = [{"batch_completed": 1, "total_batches": 2, "at": "2026-11-28T18:00:01+00:00", "saved": 100},
