@@ -19,6 +19,9 @@ VAR_DIR = BASE_DIR / "var"
 
 def main() -> int:
     VAR_DIR.mkdir(exist_ok=True)
+    # SIGTERM (from a supervisor, or `kill`) must stop the children too, not orphan them:
+    # turn it into SystemExit so the `finally` below runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
     children: list[subprocess.Popen] = []
     try:
