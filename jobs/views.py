@@ -2,10 +2,11 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from statusmsg.api_errors import validated
 
 from . import cleanup, lifecycle, queries
 from .filters import TaskFilter
@@ -19,14 +20,6 @@ from .serializers import (
     TaskCreatedSerializer,
     TaskInfoSerializer,
 )
-
-
-def validated(serializer_class, data):
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class BulkSaveView(generics.GenericAPIView):

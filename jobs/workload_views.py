@@ -7,10 +7,11 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from statusmsg.api_errors import validated
+
 from . import lifecycle, queries
 from .auto_ingest import start_auto_ingest
 from .keyword_checks import start_keyword_check
-from .views import validated
 from .workload_serializers import (
     AlreadyRunningSerializer,
     BulkAnalysisRequestSerializer,

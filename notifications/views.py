@@ -2,10 +2,11 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from statusmsg.api_errors import validated
 
 from . import services
 from .exceptions import NotificationNotFound
@@ -75,11 +76,7 @@ class CreateNotificationView(APIView):
         responses={201: NotificationCreatedSerializer, 400: OpenApiResponse(description="Field errors")},
     )
     def post(self, request):
-        if not isinstance(request.data, dict):
-            raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        serializer = CreateNotificationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(CreateNotificationSerializer, request.data)
         # An unknown username comes back from the use case as a 400 on the username field.
         notification_id = services.create_notification(
             data["username"], data["type"], data["title"], data["message"], data["link"]
