@@ -94,17 +94,13 @@ _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid: int | None = None
 
 
-def _option(name: str, default: float) -> float:
-    return float(settings.STATUSMSG.get(name, default))
-
-
 def _is_paused() -> bool:
     return time.monotonic() < _paused_until
 
 
 def _pause(groups: list[str], error: BaseException) -> None:
     global _paused_until
-    backoff = _option("PUSH_BACKOFF", 5.0)
+    backoff = settings.STATUSMSG["PUSH_BACKOFF"]
     _paused_until = time.monotonic() + backoff
     logger.warning("push failed groups=%s error=%r; pushes paused for %ss", ",".join(groups), error, backoff)
     _schedule_catch_up(backoff)
@@ -169,7 +165,7 @@ async def _asend(groups: list[str], event: dict) -> bool:
     if layer is None:
         return False
     try:
-        async with asyncio.timeout(_option("PUSH_TIMEOUT", 0.5)):
+        async with asyncio.timeout(settings.STATUSMSG["PUSH_TIMEOUT"]):
             for group in groups:
                 await layer.group_send(group, event)
     except Exception as exc:  # noqa: BLE001 - any push failure must stay out of the caller
@@ -191,7 +187,7 @@ def _send(groups: list[str], event: dict) -> bool:
     future = asyncio.run_coroutine_threadsafe(_asend(groups, event), _publisher_loop())
     try:
         # _asend bounds itself; this outer limit only guards against a stuck loop.
-        return future.result(timeout=_option("PUSH_TIMEOUT", 0.5) + 1.0)
+        return future.result(timeout=settings.STATUSMSG["PUSH_TIMEOUT"] + 1.0)
     except concurrent.futures.TimeoutError as exc:
         future.cancel()
         _pause(groups, exc)
