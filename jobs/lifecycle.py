@@ -72,6 +72,21 @@ def start_task(task_id) -> bool:
     return bool(started)
 
 
+def touch_running_task(task_id, **fields) -> tuple[bool, bool]:
+    """Write fields and a fresh heartbeat to a running task; return (written, should_stop).
+
+    The one place a running job hears from its row: it should stop when the row is no
+    longer running (reaped, or ended elsewhere) or carries a cancel request from another
+    process.
+    """
+    written = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update(
+        heartbeat_at=timezone.now(), seq=F("seq") + 1, **fields
+    )
+    if not written:
+        return False, True
+    return True, TaskInfo.objects.filter(pk=task_id, cancel_requested_at__isnull=False).exists()
+
+
 def finish_task(
     task_id,
     status: Status,

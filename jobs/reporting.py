@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import lifecycle
 from .events import announce_on_commit
 from .exceptions import JobCancelled
 from .models import Status, TaskInfo
@@ -118,19 +119,12 @@ class ProgressReporter:
         fields = {
             "processed_items": self.processed,
             "current_item": "" if self.current is None else str(self.current)[:CURRENT_ITEM_MAX_CHARS],
-            "heartbeat_at": timezone.now(),
-            "seq": F("seq") + 1,
         }
         if self.total_items:
             fields["progress"] = round(min(100.0, 100.0 * self.processed / self.total_items), 2)
-        written = TaskInfo.objects.filter(pk=self.task_id, status=Status.RUNNING).update(**fields)
+        written, should_stop = lifecycle.touch_running_task(self.task_id, **fields)
         if written:
             announce_on_commit(self.task_id)
-        if not check_cancel:
-            return
-        # A row that is no longer running (reaped, or ended elsewhere) or that carries a
-        # cancel request from another process stops the job here.
-        cancel_requested = TaskInfo.objects.filter(pk=self.task_id, cancel_requested_at__isnull=False).exists()
-        if not written or cancel_requested:
+        if check_cancel and should_stop:
             self.request_stop()
             raise JobCancelled()

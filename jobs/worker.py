@@ -5,8 +5,6 @@ import threading
 
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.db.models import F
-from django.utils import timezone
 
 from . import lifecycle
 from .exceptions import JobCancelled
@@ -79,14 +77,11 @@ class Heartbeat(threading.Thread):
     def beat(self) -> None:
         try:
             close_old_connections()
-            alive = TaskInfo.objects.filter(pk=self.task_id, status=Status.RUNNING).update(
-                heartbeat_at=timezone.now(), seq=F("seq") + 1
-            )
-            asked_to_stop = TaskInfo.objects.filter(pk=self.task_id, cancel_requested_at__isnull=False).exists()
+            _, should_stop = lifecycle.touch_running_task(self.task_id)
         except Exception:  # a lost beat is retried next time; the job goes on
             logger.exception("heartbeat failed task id=%s", self.task_id)
             return
-        if not alive or asked_to_stop:
+        if should_stop:
             self.on_stop_requested()
 
     def stop(self) -> None:
