@@ -9,23 +9,12 @@ import logging
 from channels.db import database_sync_to_async
 
 from jobs.exceptions import TaskNotFound
-from jobs.queries import get_task, tasks_for
+from jobs.queries import get_task
 
 from . import publisher
-from .messages import job_update_message, task_update_message
+from .messages import task_update_message
 
 logger = logging.getLogger(__name__)
-
-_UNKNOWN = object()
-
-
-def publish_job_update(snapshot: dict, status: str, *, owner_id=_UNKNOWN, **fields) -> bool:
-    """Send a job_update for a task snapshot to every group that follows the job."""
-    message = job_update_message(snapshot, status, **fields)
-    if owner_id is _UNKNOWN:
-        owner_id = tasks_for(None).filter(pk=message["job_id"]).values_list("owner_id", flat=True).first()
-    return publisher.publish_job_message(message, owner_id)
-
 
 def publish_task_update(task, status: str | None = None, **fields) -> dict:
     """Send the job_update of a task row (see messages.task_update_message); return the message."""
