@@ -89,7 +89,7 @@ def main() -> None:
     port = port_queue.get(timeout=10)
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(port, os.path.join(tmp, "bench.sqlite3"))
-        from jobs.analysis import run_bulk_analysis_task
+        from articles.analysis import run_bulk_analysis_task
 
         urls = [f"http://127.0.0.1:{port}/{n}.html" for n in range(args.urls)]
         run_bulk_analysis_task(urls[:5], topic="solar", force=True, max_concurrent=5)  # warm up imports
@@ -110,8 +110,8 @@ def main() -> None:
                   f"{cpu_per_item * 1000:>12.2f} {1 / cpu_per_item:>14.0f}  {result['analyzed']}/{result['failed']}")
         # Reference: the same queue with the guarded fetch alone (no extraction, analysis or
         # database), to tell the queue's own overhead from the analysis CPU.
-        from jobs.analysis_queue import AnalysisQueue
-        from jobs.fetching import Fetcher
+        from articles.analysis_queue import AnalysisQueue
+        from articles.fetching import Fetcher
 
         print("\nreference: AnalysisQueue + guarded fetch only")
         with Fetcher() as fetcher:

@@ -11,6 +11,8 @@ import tracemalloc
 
 from _setup import setup
 
+from statusmsg.conf import app_settings
+
 
 def load_finished_rows(count: int) -> None:
     from django.db import connection
@@ -37,13 +39,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
     setup()
-    from django.conf import settings
 
     from jobs.cleanup import cleanup_old_tasks
     from jobs.models import TaskInfo
 
     TaskInfo.objects.all().delete()
-    print(f"batch size {settings.STATUSMSG['CLEANUP_BATCH_SIZE']}")
+    print(f"batch size {app_settings.CLEANUP_BATCH_SIZE}")
     for rows in args.rows:
         started = time.perf_counter()
         load_finished_rows(rows)

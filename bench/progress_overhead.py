@@ -11,6 +11,8 @@ import time
 
 from _setup import setup
 
+from statusmsg.conf import app_settings
+
 
 def trivial_work(item: int, rounds: int) -> str:
     # About a microsecond of real work per round: hash a short record.
@@ -35,13 +37,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, nargs="+", default=[1, 10], help="hash rounds per item")
     args = parser.parse_args()
     setup()
-    from django.conf import settings
 
     from jobs import lifecycle
     from jobs.models import TaskInfo
     from jobs.reporting import ProgressReporter
 
-    print(f"items={args.items} interval={settings.STATUSMSG['PROGRESS_INTERVAL']}s best of {args.repeat}")
+    print(f"items={args.items} interval={app_settings.PROGRESS_INTERVAL}s best of {args.repeat}")
     for rounds in args.rounds:
         bare, reported, writes = [], [], []
         for _ in range(args.repeat):

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
+
+from statusmsg.conf import app_settings
 
 from .models import TaskInfo
 
@@ -21,7 +22,7 @@ def delete_finished_tasks(task_ids) -> int:
 
 def cleanup_old_tasks(max_age_hours: float = 24, batch_size: int | None = None) -> int:
     """Delete finished tasks that ended more than max_age_hours ago; return the count."""
-    batch_size = batch_size or settings.STATUSMSG["CLEANUP_BATCH_SIZE"]
+    batch_size = batch_size or app_settings.CLEANUP_BATCH_SIZE
     deleted = 0
     while True:
         # The batch is a LIMITed subquery: no row (and no id) is ever loaded into Python,

@@ -1,19 +1,22 @@
-"""Errors raised by the jobs use cases and by running jobs."""
-
-from rest_framework import status
-from rest_framework.exceptions import APIException
+"""Errors of the jobs use cases and of running jobs; plain exceptions, mapped to HTTP in statusmsg.api_errors."""
 
 
-class TaskNotFound(APIException):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "No such task."
-    default_code = "task_not_found"
+class TaskError(Exception):
+    """Base of the errors the task use cases raise."""
 
 
-class TaskAlreadyFinished(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The task has already finished."
-    default_code = "task_already_finished"
+class TaskNotFound(TaskError):
+    """No such task, or not one the caller may see (the two look alike on purpose)."""
+
+    def __init__(self, message: str = "No such task."):
+        super().__init__(message)
+
+
+class TaskAlreadyFinished(TaskError):
+    """The task has ended; it can no longer be cancelled."""
+
+    def __init__(self, message: str = "The task has already finished."):
+        super().__init__(message)
 
 
 class JobCancelled(Exception):

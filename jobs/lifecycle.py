@@ -12,10 +12,10 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from . import outcomes
-from .events import announce_on_commit
+from .announce import announce_on_commit
 from .exceptions import TaskAlreadyFinished
 from .models import Status, TaskInfo
-from .registry import get_job_kind
+from .registry import get_task_kind
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def create_task(
     params: dict | None = None,
 ):
     """Create a pending task and enqueue it once the row has committed; return its id."""
-    job_kind = get_job_kind(kind)
+    job_kind = get_task_kind(kind)
     with transaction.atomic():
         task = TaskInfo.objects.create(
             name=name,

@@ -1,7 +1,19 @@
-"""Tell a task's owner how it ended; called once, in the transaction that ends it."""
+"""Tell people how a task ended: one notification, in the transaction that ends it.
 
-from ._notify import notify
+Each task kind may name its own `describe(task) -> OutcomeNotice | None` (TaskKind.outcome_path);
+the rest get `default_notice`. finish_task calls `on_task_finished` only when its guarded
+UPDATE won, so the notice commits (and is announced) together with the final state, once.
+This is the only place a task's outcome is told: job functions never notify about it.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.module_loading import import_string
+
+from notifications.services import notify
+
 from .models import Status, TaskInfo
+from .registry import get_task_kind
 
 NOTIFICATION_TYPES = {
     Status.COMPLETED: "task_complete",
@@ -10,44 +22,46 @@ NOTIFICATION_TYPES = {
 }
 VERBS = {Status.COMPLETED: "completed", Status.FAILED: "failed", Status.CANCELLED: "was cancelled"}
 MAX_ERROR_CHARS = 300
-AUTO_INGEST = "auto_ingest"  # jobs.auto_ingest.KIND (importing it here would be circular)
+
+
+@dataclass(frozen=True)
+class OutcomeNotice:
+    """What to tell, and whom: recipient is a user, or None for everyone."""
+
+    recipient: object
+    type: str
+    title: str
+    message: str
+    link: str = ""
 
 
 def on_task_finished(task: TaskInfo) -> None:
-    """Send the one notification of the task's outcome (system tasks notify nobody, but see below).
+    """Send the one notification of the task's outcome, as its kind describes it."""
+    notice = describe(task)
+    if notice is not None:
+        notify(notice.recipient, notice.type, notice.title[:255], notice.message, link=notice.link or None)
 
-    finish_task calls this only when its guarded UPDATE won, inside the same transaction,
-    so the notification commits (and is announced) together with the final state, once.
-    This is the only place a job's outcome is told: the job functions never notify about it.
-    """
-    if task.kind == AUTO_INGEST and task.status == Status.COMPLETED:
-        _auto_ingest_complete(task)
-        return
+
+def describe(task: TaskInfo) -> OutcomeNotice | None:
+    """Return the notice for a finished task: its kind's own, or the default one."""
+    try:
+        outcome_path = get_task_kind(task.kind).outcome_path
+    except LookupError:  # a kind no longer registered still ends with the default notice
+        outcome_path = None
+    describe_kind = import_string(outcome_path) if outcome_path else default_notice
+    return describe_kind(task)
+
+
+def default_notice(task: TaskInfo) -> OutcomeNotice | None:
+    """Tell the owner that the task completed, failed or was cancelled; system tasks tell nobody."""
     if task.owner_id is None or task.status not in NOTIFICATION_TYPES:
-        return
-    notify(
+        return None
+    return OutcomeNotice(
         task.owner,
         NOTIFICATION_TYPES[task.status],
-        f"{task.name} {VERBS[task.status]}"[:255],
+        f"{task.name} {VERBS[task.status]}",
         summarize(task),
         f"/tasks/{task.pk}/",
-    )
-
-
-def _auto_ingest_complete(task: TaskInfo) -> None:
-    result = task.result if isinstance(task.result, dict) else {}
-    approved = result.get("approved", 0)
-    if task.owner_id is None and not approved:
-        # A scheduled run (no owner) would otherwise tell every user, every hour, that it found
-        # nothing: it speaks to everyone only when there are new articles to read.
-        return
-    notify(
-        task.owner,  # None: everyone
-        "auto_ingest_complete",
-        "Auto-Collect Complete",
-        f"Processed {result.get('processed', 0)} new articles: {approved} approved, "
-        f"{result.get('rejected', 0)} rejected, {result.get('failed', 0)} failed.",
-        link="/keyword-alerts",
     )
 
 

@@ -6,10 +6,11 @@ connects; static/js/tasks.js then keeps it current from the job_update messages.
 
 import json
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+
+from statusmsg.conf import app_settings
 
 from . import queries
 from .exceptions import TaskNotFound
@@ -31,7 +32,7 @@ def task_list(request):
         "summary": summary,
         "summary_items": [(status, summary[status]) for status in Status.values],
         "list_limit": LIST_LIMIT,
-        "max_bulk_items": settings.STATUSMSG["MAX_BULK_ITEMS"],
+        "max_bulk_items": app_settings.MAX_BULK_ITEMS,
     })
 
 

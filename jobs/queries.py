@@ -1,11 +1,9 @@
 """Read-side use cases: one task, a list, the summary; always for someone."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from rest_framework.exceptions import NotFound
 
 from .exceptions import TaskNotFound
-from .models import KeywordAlert, KeywordGroup, TaskInfo
+from .models import TaskInfo
 
 
 def tasks_for(user):
@@ -31,27 +29,3 @@ def list_tasks(status: str | None = None, user=None):
 def get_task_summary(user=None) -> dict:
     """Return total, pending, running, completed, failed and cancelled counts."""
     return tasks_for(user).summary()
-
-
-def get_keyword_group(group_id, user) -> KeywordGroup:
-    """Return the keyword group if user may see it (owner or staff); a 404 NotFound otherwise."""
-    try:
-        return KeywordGroup.objects.visible_to(user).get(pk=group_id)
-    except (KeywordGroup.DoesNotExist, ValidationError, ValueError, TypeError):
-        # Someone else's group answers like a missing one: its existence is not revealed.
-        raise NotFound("No such keyword group.") from None
-
-
-def keyword_groups_of(user):
-    """Return the keyword groups user owns, by name."""
-    return KeywordGroup.objects.owned_by(user)
-
-
-def keyword_alerts_for(user):
-    """Return the alerts of user's own groups, newest first, with their group and article."""
-    return KeywordAlert.objects.for_user(user).select_related("group", "article")
-
-
-def keyword_alert_counts(user) -> dict:
-    """Return {"total": …, "unread": …} for the alerts of user's own groups, in one query."""
-    return KeywordAlert.objects.for_user(user).aggregate(total=Count("pk"), unread=Count("pk", filter=Q(is_read=False)))

@@ -3,20 +3,21 @@
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from statusmsg.conf import app_settings
+
 from . import lifecycle
 from .models import Status, TaskInfo
-from .registry import get_job_kind
+from .registry import get_task_kind
 
 logger = logging.getLogger(__name__)
 
 
 def reap_stale_tasks(stale_after: float | None = None) -> int:
     """Fail tasks whose worker was lost, or that never reached the queue; return how many."""
-    stale_after = settings.STATUSMSG["STALE_AFTER"] if stale_after is None else stale_after
+    stale_after = app_settings.STALE_AFTER if stale_after is None else stale_after
     cutoff = timezone.now() - timedelta(seconds=stale_after)
     return _reap_running(cutoff, stale_after) + _reap_never_enqueued(cutoff, stale_after)
 
@@ -41,7 +42,7 @@ def _reap_running(cutoff, stale_after: float) -> int:
 def _likely_cause(kind: str, started_at, heartbeat_at) -> str:
     """Say whether the queue's timeout probably killed the worker, or something else did."""
     try:
-        timeout = get_job_kind(kind).effective_timeout
+        timeout = get_task_kind(kind).effective_timeout
     except LookupError:
         return "the worker process died or was killed"
     if started_at and heartbeat_at and (heartbeat_at - started_at).total_seconds() >= timeout - 2 * _beat():
@@ -50,7 +51,7 @@ def _likely_cause(kind: str, started_at, heartbeat_at) -> str:
 
 
 def _beat() -> float:
-    return settings.STATUSMSG["HEARTBEAT_INTERVAL"]
+    return app_settings.HEARTBEAT_INTERVAL
 
 
 def _reap_never_enqueued(cutoff, stale_after: float) -> int:

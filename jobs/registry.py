@@ -1,17 +1,26 @@
-"""The kinds of job the workers know, each a dotted path to its function and a timeout."""
+"""The kinds of task the workers know: each a dotted path to its job function, a timeout, and how its outcome is told.
+
+Apps register their kinds when Django starts (`register` from their AppConfig.ready), so the
+engine reaches the job functions only through these dotted paths and never imports the apps
+that own them. STATUSMSG["EXTRA_JOB_KINDS"] adds kinds from the environment (plugins, tests).
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from statusmsg.conf import app_settings
 
 
 @dataclass(frozen=True)
-class JobKind:
+class TaskKind:
     name: str
     function_path: str
     timeout: int  # seconds the queue lets one run take
+    # Dotted path of `describe(task) -> OutcomeNotice | None`, telling how the task's ending
+    # is announced to people; None for the engine's default (see jobs.outcomes).
+    outcome_path: str | None = None
 
     @property
     def function(self) -> Callable:
@@ -20,32 +29,33 @@ class JobKind:
     @property
     def effective_timeout(self) -> int:
         # Never above the cluster-wide timeout: the broker's retry is sized from it.
-        return min(self.timeout, settings.STATUSMSG["TASK_TIMEOUT"])
+        return min(self.timeout, app_settings.TASK_TIMEOUT)
 
 
-JOB_KINDS = {
-    kind.name: kind
-    for kind in [
-        JobKind("bulk_save", "jobs.bulk_save.run_bulk_save_task", timeout=900),
-        JobKind("bulk_analysis", "jobs.analysis.run_bulk_analysis_task", timeout=3600),
-        JobKind("auto_ingest", "jobs.auto_ingest.run_auto_ingest_task", timeout=3600),
-        JobKind("keyword_check", "jobs.keyword_checks.run_keyword_check_task", timeout=1800),
-    ]
-}
+_registered: dict[str, TaskKind] = {}
 
 
-def extra_job_kinds() -> dict[str, JobKind]:
+def register(kind: TaskKind) -> None:
+    """Make kind known to create_task, the worker and the reaper (idempotent for an equal kind)."""
+    known = _registered.get(kind.name)
+    if known is not None and known != kind:
+        raise ValueError(f"task kind {kind.name!r} is already registered as {known}")
+    _registered[kind.name] = kind
+
+
+def extra_task_kinds() -> dict[str, TaskKind]:
     """Return the kinds that STATUSMSG['EXTRA_JOB_KINDS'] adds ("name=dotted.path,…")."""
     kinds = {}
-    for entry in filter(None, (part.strip() for part in settings.STATUSMSG["EXTRA_JOB_KINDS"].split(","))):
+    for entry in filter(None, (part.strip() for part in app_settings.EXTRA_JOB_KINDS.split(","))):
         name, _, path = entry.partition("=")
-        kinds[name.strip()] = JobKind(name.strip(), path.strip(), timeout=settings.STATUSMSG["TASK_TIMEOUT"])
+        kinds[name.strip()] = TaskKind(name.strip(), path.strip(), timeout=app_settings.TASK_TIMEOUT)
     return kinds
 
 
-def get_job_kind(name: str) -> JobKind:
-    kinds = {**extra_job_kinds(), **JOB_KINDS}
+def get_task_kind(name: str) -> TaskKind:
+    """Return the registered kind called name; LookupError naming the known ones otherwise."""
+    kinds = {**extra_task_kinds(), **_registered}
     try:
         return kinds[name]
     except KeyError:
-        raise LookupError(f"unknown job kind {name!r}; known: {', '.join(sorted(kinds))}") from None
+        raise LookupError(f"unknown task kind {name!r}; known: {', '.join(sorted(kinds))}") from None

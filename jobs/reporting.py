@@ -7,13 +7,14 @@ a million-item job costs a few hundred UPDATEs, not a million.
 
 import time
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from statusmsg.conf import app_settings
+
 from . import lifecycle
-from .events import announce_on_commit
+from .announce import announce_on_commit
 from .exceptions import JobCancelled
 from .models import Status, TaskInfo
 
@@ -45,7 +46,7 @@ class ProgressReporter:
     def __init__(self, task_id, total_items: int, interval: float | None = None, clock=time.monotonic):
         self.task_id = task_id
         self.total_items = total_items
-        self.interval = settings.STATUSMSG["PROGRESS_INTERVAL"] if interval is None else interval
+        self.interval = app_settings.PROGRESS_INTERVAL if interval is None else interval
         self.clock = clock
         self.writes = 0
         self.processed = 0

@@ -1,9 +1,8 @@
-"""The JSON shape of a task (REST answers and realtime snapshots) and of job inputs."""
+"""The JSON shape of a task (REST answers and realtime snapshots) and of the task endpoints."""
 
-from django.conf import settings
 from rest_framework import serializers
 
-from .models import Article, TaskInfo
+from .models import TaskInfo
 
 
 class TaskInfoSerializer(serializers.ModelSerializer):
@@ -37,37 +36,6 @@ class TaskInfoSerializer(serializers.ModelSerializer):
 def task_snapshot(task: TaskInfo) -> dict:
     """Return the task as the REST API shows it: the payload of every realtime message."""
     return dict(TaskInfoSerializer(task).data)
-
-
-class BulkArticleSerializer(serializers.ModelSerializer):
-    """One article of a bulk save; validated again per item by the job."""
-
-    published_at = serializers.DateTimeField(required=False, allow_null=True)
-
-    class Meta:
-        model = Article
-        fields = ["url", "title", "content", "source", "topic", "published_at"]
-        # Uniqueness is the job's business: a duplicate url is skipped, not refused.
-        extra_kwargs = {"url": {"validators": []}}
-
-
-class BulkSaveRequestSerializer(serializers.Serializer):
-    articles = serializers.ListField(child=serializers.DictField(), allow_empty=False)
-    # Live subscribers of /ws/progress/<topic> follow the job by this name.
-    topic = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-    def validate_articles(self, articles: list) -> list:
-        limit = settings.STATUSMSG["MAX_BULK_ITEMS"]
-        if len(articles) > limit:
-            raise serializers.ValidationError(f"At most {limit} articles per request; got {len(articles)}.")
-        errors = {}
-        for index, article in enumerate(articles):
-            item = BulkArticleSerializer(data=article)
-            if not item.is_valid():
-                errors[index] = item.errors
-        if errors:
-            raise serializers.ValidationError(errors)
-        return articles
 
 
 class TaskCreatedSerializer(serializers.Serializer):

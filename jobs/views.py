@@ -1,44 +1,23 @@
 """REST endpoints of /api/background-tasks/: thin views over the jobs use cases."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from statusmsg.api_errors import validated
+from statusmsg.api_input import validated
 
 from . import cleanup, lifecycle, queries
 from .filters import TaskFilter
 from .pagination import TaskPagination
 from .serializers import (
-    BulkSaveRequestSerializer,
     CancelResultSerializer,
     CleanupRequestSerializer,
     CleanupResultSerializer,
     SummarySerializer,
-    TaskCreatedSerializer,
     TaskInfoSerializer,
 )
-
-
-class BulkSaveView(generics.GenericAPIView):
-    # serializer_class gives the browsable API a ready JSON form to post from.
-    serializer_class = BulkSaveRequestSerializer
-
-    @extend_schema(request=BulkSaveRequestSerializer, responses={202: TaskCreatedSerializer})
-    def post(self, request):
-        data = validated(BulkSaveRequestSerializer, request.data)
-        articles = data["articles"]
-        task_id = lifecycle.create_task(
-            name=f"Bulk save of {len(articles)} articles",
-            total_items=len(articles),
-            owner=request.user,
-            kind="bulk_save",
-            metadata={"topic": data["topic"]} if data.get("topic") else {},
-            params={"articles": articles},
-        )
-        return Response({"task_id": str(task_id)}, status=status.HTTP_202_ACCEPTED)
 
 
 class TaskDetailView(APIView):

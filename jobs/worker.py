@@ -3,13 +3,14 @@
 import logging
 import threading
 
-from django.conf import settings
 from django.db import close_old_connections, connection
+
+from statusmsg.conf import app_settings
 
 from . import lifecycle
 from .exceptions import JobCancelled
 from .models import Status, TaskInfo
-from .registry import get_job_kind
+from .registry import get_task_kind
 from .reporting import ProgressReporter
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def run_task(task_id: str) -> str:
     heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop)
     heartbeat.start()
     try:
-        result = get_job_kind(task.kind).function(progress_callback=reporter.update, **task.params)
+        result = get_task_kind(task.kind).function(progress_callback=reporter.update, **task.params)
     except JobCancelled as exc:
         reporter.flush()
         lifecycle.finish_task(
@@ -67,7 +68,7 @@ class Heartbeat(threading.Thread):
         self._finished = threading.Event()
 
     def run(self) -> None:
-        interval = settings.STATUSMSG["HEARTBEAT_INTERVAL"]
+        interval = app_settings.HEARTBEAT_INTERVAL
         try:
             while not self._finished.wait(interval):
                 self.beat()

@@ -6,33 +6,23 @@ Every change goes through the use cases, so open tabs hear about it like any oth
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from rest_framework.exceptions import ValidationError
 
 from . import services
 from .models import Notification, NotificationReceipt
 from .validation import validate_link, validate_type
 
 
-def _django_error(check, value):
-    """Run a DRF-style validator and re-raise its error for a Django form."""
-    try:
-        return check(value)
-    except ValidationError as exc:
-        raise DjangoValidationError(list(exc.detail)) from None
-
-
 class NoticeFields(forms.Form):
     """The fields a staff member writes; shared by the add form and the system-wide form."""
 
     def clean_type(self):
-        return _django_error(validate_type, self.cleaned_data["type"])
+        return validate_type(self.cleaned_data["type"])
 
     def clean_link(self):
-        return _django_error(validate_link, self.cleaned_data.get("link"))
+        return validate_link(self.cleaned_data.get("link"))
 
 
 class NotificationAddForm(forms.ModelForm):

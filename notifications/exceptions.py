@@ -1,24 +1,28 @@
-"""Errors raised by the notification use cases and API, formatted by DRF's handler."""
-
-from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+"""Errors of the notification use cases; plain exceptions, mapped to HTTP in statusmsg.api_errors."""
 
 
-class NotificationNotFound(APIException):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "No such notification."
-    default_code = "notification_not_found"
+class NotificationError(Exception):
+    """Base of the errors the notification use cases raise."""
 
 
-class InvalidNotification(ValidationError):
-    """A notification that cannot be created; detail maps each bad field to its reasons."""
+class NotificationNotFound(NotificationError):
+    """No such notification, or not one the caller may see."""
 
-    default_detail = "Invalid notification."
-    default_code = "invalid_notification"
+    def __init__(self, message: str = "No such notification."):
+        super().__init__(message)
 
 
-class InvalidLimit(ValidationError):
-    """A page size outside 1..MAX_LIMIT."""
+class InvalidNotification(NotificationError):
+    """A notification that cannot be created; errors maps each bad field to its reasons."""
 
-    default_detail = "Invalid limit."
-    default_code = "invalid_limit"
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("Invalid notification.")
+        self.errors = errors
+
+
+class InvalidLimit(NotificationError):
+    """A page size outside 1..MAX_LIMIT; errors maps "limit" to the reason."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("Invalid limit.")
+        self.errors = errors

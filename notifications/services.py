@@ -11,10 +11,10 @@ import itertools
 import logging
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from realtime import publisher
 
@@ -68,7 +68,7 @@ def create_notification(recipient, type: str, title: str, message: str, link: st
     try:
         user = _resolve_recipient(recipient)
     except ValidationError as exc:
-        errors["username"] = list(exc.detail)
+        errors["username"] = exc.messages
     fields = {"type": type, "title": title, "message": message, "link": link}
     cleaned = {}
     for name, check in (("type", validate_type), ("title", _check_title), ("message", _check_message),
@@ -76,7 +76,7 @@ def create_notification(recipient, type: str, title: str, message: str, link: st
         try:
             cleaned[name] = check(fields[name])
         except ValidationError as exc:
-            errors[name] = list(exc.detail)
+            errors[name] = exc.messages
     if errors:
         raise InvalidNotification(errors)
 
@@ -90,6 +90,21 @@ def create_notification(recipient, type: str, title: str, message: str, link: st
             transaction.on_commit(lambda: publisher.publish_to_user(user.pk, event))
     logger.info("notification id=%s user=%s type=%s", notification.pk, user.pk if user else "all", cleaned["type"])
     return notification.pk
+
+
+def notify(recipient, type: str, title: str, message: str, link: str | None = None) -> int | None:
+    """Create a notification as a side effect of other work; log a failure instead of raising.
+
+    For jobs and workloads whose own work is done and saved: a notice that cannot be written
+    must not undo it. The savepoint keeps a failed INSERT from breaking the caller's
+    transaction. Return the id, or None when it failed.
+    """
+    try:
+        with transaction.atomic():
+            return create_notification(recipient, type, title, message, link=link)
+    except Exception:
+        logger.exception("notification failed type=%s", type)
+        return None
 
 
 @_retry_if_a_notice_vanishes

@@ -3,7 +3,7 @@
 import re
 from urllib.parse import urlsplit
 
-from rest_framework.exceptions import ValidationError
+from django.core.exceptions import ValidationError
 
 MAX_LIMIT = 200
 MAX_LINK_LENGTH = 500

@@ -6,7 +6,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from statusmsg.api_errors import validated
+from statusmsg.api_input import validated
 
 from . import services
 from .exceptions import NotificationNotFound

@@ -3,11 +3,11 @@
 from channels.db import database_sync_to_async
 
 from jobs.exceptions import TaskNotFound
+from jobs.messages import task_update_message
 from jobs.models import FINAL_STATUSES
 from jobs.queries import get_task, list_tasks
 
 from . import unread
-from .messages import task_update_message
 
 # How many jobs a topic or feed socket gets snapshots of on connect (newest first).
 SNAPSHOT_LIMIT = 100

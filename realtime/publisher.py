@@ -19,29 +19,27 @@ from collections.abc import Callable
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+
+from statusmsg.conf import app_settings
 
 from .groups import ALL_USERS_GROUP, STAFF_JOBS_GROUP, job_group, topic_group, user_group, user_jobs_group
 
 logger = logging.getLogger(__name__)
 
-# The job-specific helpers (publish_task_update, send_progress_update, ...) live in
-# realtime/job_updates.py, so that importing this transport (as notifications does) never
-# imports jobs.
+# Returns a job's newest (message, owner_id), or None if it is gone: given by the caller with
+# each job message, so this transport re-sends missed jobs without knowing what a job is.
+Refresh = Callable[[str], tuple[dict, object] | None]
 
 
-# --- job updates: the message is built by job_updates.py, which knows jobs --------------------
+def publish_job_message(message: dict, owner_id, refresh: Refresh | None = None) -> bool:
+    """Send a job_update message to every group that follows its job; False if not sent.
 
-def publish_job_message(message: dict, owner_id) -> bool:
-    """Send a job_update message to every group that follows its job; False if not sent."""
-    return _send(*_job_event(message, owner_id))
-
-
-async def apublish_job_message(message: dict, owner_id) -> bool:
-    """As publish_job_message, from async code."""
-    return await _asend(*_job_event(message, owner_id))
+    refresh, when given, is how the catch-up reads the job's newest message if this push
+    is missed (Redis down): without it a missed push is only logged.
+    """
+    return _send(*_job_event(message, owner_id), refresh=refresh)
 
 
 def _job_event(message: dict, owner_id) -> tuple[list[str], dict]:
@@ -80,14 +78,11 @@ def publish_to_all_users(event: dict) -> bool:
 # --- transport: bounded, and paused after a failure ----------------------------------------
 
 _paused_until = 0.0
-# Jobs whose update was skipped or failed, oldest first (a dict as an ordered set), and
-# the timer that re-sends their latest snapshot once the pause is over.
-_missed: dict[str, None] = {}
+# Jobs whose update was skipped or failed, oldest first, each with how to read its newest
+# message; and the timer that re-sends their latest snapshot once the pause is over.
+_missed: dict[str, Refresh] = {}
 MISSED_LIMIT = 1000
 _catch_up_timer: threading.Timer | None = None
-# Return a job's latest (message, owner_id), or None if it is gone; set by RealtimeConfig.ready
-# to job_updates.latest_job_message, so this transport needs no knowledge of jobs.
-latest_job_message: Callable[[str], tuple[dict, object] | None] | None = None
 _state_lock = threading.Lock()
 _loop_lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -100,19 +95,22 @@ def _is_paused() -> bool:
 
 def _pause(groups: list[str], error: BaseException) -> None:
     global _paused_until
-    backoff = settings.STATUSMSG["PUSH_BACKOFF"]
+    backoff = app_settings.PUSH_BACKOFF
     _paused_until = time.monotonic() + backoff
     logger.warning("push failed groups=%s error=%r; pushes paused for %ss", ",".join(groups), error, backoff)
     _schedule_catch_up(backoff)
 
 
-def _missed_push(event: dict) -> None:
+def _missed_push(event: dict, refresh: Refresh | None) -> None:
     """Remember a job whose update did not go out, for the catch-up."""
     if event.get("type") != "job.update":
         return
+    if refresh is None:
+        logger.warning("push missed job id=%s and cannot be caught up (no refresh given)", event["job_id"])
+        return
     with _state_lock:
         _missed.pop(event["job_id"], None)
-        _missed[event["job_id"]] = None
+        _missed[event["job_id"]] = refresh
         while len(_missed) > MISSED_LIMIT:
             del _missed[next(iter(_missed))]
     _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
@@ -134,64 +132,62 @@ def _catch_up() -> None:
     with _state_lock:
         _catch_up_timer = None
         if _is_paused():
-            job_ids = []
+            missed = {}
         else:
-            job_ids = list(_missed)
+            missed = dict(_missed)
             _missed.clear()
-    if not job_ids:
+    if not missed:
         _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
         return
-    if latest_job_message is None:
-        logger.warning("push catch-up skipped jobs=%s: no latest_job_message", len(job_ids))
-        return
     try:
-        for job_id in job_ids:
-            latest = latest_job_message(job_id)
+        for job_id, refresh in missed.items():
+            latest = refresh(job_id)
             if latest:
-                publish_job_message(*latest)  # a failure remembers the job again and re-arms the timer
+                # A failure remembers the job again and re-arms the timer.
+                publish_job_message(*latest, refresh=refresh)
     except Exception:  # a timer thread has no caller to tell
         logger.exception("push catch-up failed")
     finally:
         connection.close()  # this timer thread's own connection, opened by the lookup
-    logger.info("push catch-up sent jobs=%s", len(job_ids))
+    logger.info("push catch-up sent jobs=%s", len(missed))
 
 
-async def _asend(groups: list[str], event: dict) -> bool:
+async def _asend(groups: list[str], event: dict, refresh: Refresh | None = None) -> bool:
     """Send event to groups within PUSH_TIMEOUT; False (and pause) if that fails."""
     if _is_paused():
-        _missed_push(event)
+        _missed_push(event, refresh)
         return False
     layer = get_channel_layer()
     if layer is None:
         return False
     try:
-        async with asyncio.timeout(settings.STATUSMSG["PUSH_TIMEOUT"]):
+        async with asyncio.timeout(app_settings.PUSH_TIMEOUT):
             for group in groups:
                 await layer.group_send(group, event)
     except Exception as exc:  # noqa: BLE001 - any push failure must stay out of the caller
         _pause(groups, exc)
-        _missed_push(event)
+        _missed_push(event, refresh)
         return False
     return True
 
 
-def _send(groups: list[str], event: dict) -> bool:
+def _send(groups: list[str], event: dict, refresh: Refresh | None = None) -> bool:
     """Send from sync code: on the caller's event loop if it has one, else on the publisher's."""
     if _is_paused():
-        _missed_push(event)
+        _missed_push(event, refresh)
         return False
     if _caller_loop() is not None:
         # Called from sync code run by an event loop (a view under daphne, a test): the
         # layer's connections belong to that loop, so the send runs there.
-        return async_to_sync(_asend)(groups, event)
-    future = asyncio.run_coroutine_threadsafe(_asend(groups, event), _publisher_loop())
+        return async_to_sync(_asend)(groups, event, refresh)
+    future = asyncio.run_coroutine_threadsafe(_asend(groups, event, refresh), _publisher_loop())
     try:
         # _asend bounds itself; this outer limit only guards against a stuck loop.
-        return future.result(timeout=settings.STATUSMSG["PUSH_TIMEOUT"] + 1.0)
+        return future.result(timeout=app_settings.PUSH_TIMEOUT + 1.0)
     except concurrent.futures.TimeoutError as exc:
         future.cancel()
         _pause(groups, exc)
-        _missed_push(event)
+        _missed_push(event, refresh)
         return False
 
 

@@ -1,12 +1,42 @@
-"""API error handling shared by every app: the exception handler and request-body validation."""
+"""API error handling shared by every app: domain exceptions to HTTP status codes and bodies.
+
+The apps' use cases raise plain exceptions (jobs/, articles/, notifications/ exceptions.py);
+this is the one place that chooses their status codes and bodies.
+"""
+
+import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from articles.exceptions import AutoIngestAlreadyRunning, KeywordGroupNotFound
+from jobs.exceptions import TaskAlreadyFinished, TaskNotFound
+from notifications.exceptions import InvalidLimit, InvalidNotification, NotificationNotFound
+
+logger = logging.getLogger(__name__)
+
+# Domain exception -> (status, code). The body is {"detail": str(exc), …} as DRF's own errors
+# look, or the field errors for the ones that carry `errors`; code names the error in the logs.
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    TaskNotFound: (status.HTTP_404_NOT_FOUND, "task_not_found"),
+    TaskAlreadyFinished: (status.HTTP_409_CONFLICT, "task_already_finished"),
+    AutoIngestAlreadyRunning: (status.HTTP_409_CONFLICT, "auto_ingest_running"),
+    KeywordGroupNotFound: (status.HTTP_404_NOT_FOUND, "keyword_group_not_found"),
+    NotificationNotFound: (status.HTTP_404_NOT_FOUND, "notification_not_found"),
+    InvalidNotification: (status.HTTP_400_BAD_REQUEST, "invalid_notification"),
+    InvalidLimit: (status.HTTP_400_BAD_REQUEST, "invalid_limit"),
+}
 
 
 def exception_handler(exc, context):
+    for exception_class, (status_code, code) in DOMAIN_ERRORS.items():
+        if isinstance(exc, exception_class):
+            logger.info("api error code=%s status=%s", code, status_code)
+            return Response(domain_error_body(exc), status=status_code)
     if isinstance(exc, RequestDataTooBig):
         # Django would answer with an HTML page; API clients get the reason as JSON.
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -14,13 +44,12 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-def validated(serializer_class, data) -> dict:
-    """Return data validated by serializer_class; a 400 with field errors otherwise.
+def domain_error_body(exc: Exception) -> dict:
+    errors = getattr(exc, "errors", None)
+    if errors is not None:
+        return errors
+    body = {"detail": str(exc)}
+    if isinstance(exc, AutoIngestAlreadyRunning):
+        body["task_id"] = str(exc.task_id)
+    return body
 
-    A body that is not a JSON object (a list, a string) is a 400 too, not a 500.
-    """
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

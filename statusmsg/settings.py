@@ -4,6 +4,8 @@ from pathlib import Path
 
 import environ
 
+from statusmsg.conf import DEFAULTS as STATUSMSG_DEFAULTS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "django_q",
     "channels",
     "jobs",
+    "articles",
     "notifications",
     "realtime",
 ]
@@ -114,40 +117,14 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # Request bodies past this size are refused before parsing (bulk inputs are bounded too).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
-# --- statusmsg's own options: one namespaced dict, overridable per key from STATUSMSG_<KEY>.
-STATUSMSG_DEFAULTS = {
-    "PROGRESS_INTERVAL": 0.25,  # seconds between progress row writes
-    "HEARTBEAT_INTERVAL": 5.0,  # seconds between worker heartbeats
-    "STALE_AFTER": 60.0,  # a running row without a heartbeat this long is reaped
-    "MAX_CONCURRENT_TASKS": 3,
-    "MAX_BULK_ITEMS": 1000,
-    "TASK_TIMEOUT": 3600,  # seconds; per-kind overrides live in the job registry
-    "CLEANUP_BATCH_SIZE": 2000,
-    "ADMIN_PASSWORD": "",
-    # More job kinds, "name=dotted.path.to.function,…": for plugins, and for the tests'
-    # own jobs inside real worker processes.
-    "EXTRA_JOB_KINDS": "",
-    # Workloads: guarded fetching, the analysis queue, the analyzers, auto-ingest.
-    "FETCH_ALLOW_HOSTS": "",  # comma-separated host or host:port let through the SSRF guard
-    "FETCH_TIMEOUT": 15.0,  # seconds per fetch, connect to last byte
-    "FETCH_MAX_BYTES": 5 * 1024 * 1024,
-    "FETCH_MAX_REDIRECTS": 5,
-    "ANALYSIS_MAX_CONCURRENT": 3,
-    "ANALYSIS_QUEUE_SIZE": 100,
-    "ANALYSIS_ITEM_TIMEOUT": 60.0,
-    "ANALYSIS_MODEL": "local",  # the analyzer auto-ingest uses: "local" or one of LLM_MODELS
-    "LLM_BASE_URL": "",  # an OpenAI-compatible API, e.g. https://api.openai.com/v1
-    "LLM_MODELS": "",  # comma-separated model names it serves, accepted as model_name
-    "LLM_API_KEY": "",
-    "LLM_TIMEOUT": 60.0,
-    "AUTO_INGEST_EVERY_MINUTES": 60,
-    "PUSH_TIMEOUT": 0.5,  # seconds one realtime push may take before it is dropped
-    "PUSH_BACKOFF": 5.0,  # seconds pushes are skipped after a failed one (Redis down)
-}
+# --- statusmsg's own options (defaults in statusmsg/conf.py, read through app_settings):
+# each one is overridable from the environment as STATUSMSG_<KEY>.
 STATUSMSG = {
-    key: env(f"STATUSMSG_{key}", cast=type(default), default=default)
+    key: env(f"STATUSMSG_{key}", cast=type(default))
     for key, default in STATUSMSG_DEFAULTS.items()
+    if f"STATUSMSG_{key}" in env.ENVIRON
 }
+_statusmsg = {**STATUSMSG_DEFAULTS, **STATUSMSG}  # for the settings below, which are read once
 
 # --- Redis: the channel layer (and nothing else by default).
 # No REDIS_URL means the embedded Redis that `make run` starts under var/.
@@ -171,10 +148,10 @@ CHANNEL_LAYERS = {
 Q_CLUSTER = {
     "name": "statusmsg",
     "orm": "default",
-    "workers": STATUSMSG["MAX_CONCURRENT_TASKS"],
-    "timeout": STATUSMSG["TASK_TIMEOUT"],
+    "workers": _statusmsg["MAX_CONCURRENT_TASKS"],
+    "timeout": _statusmsg["TASK_TIMEOUT"],
     # retry must exceed the longest timeout, or the broker hands a running job out twice.
-    "retry": STATUSMSG["TASK_TIMEOUT"] + 600,
+    "retry": _statusmsg["TASK_TIMEOUT"] + 600,
     "max_attempts": 1,
     "poll": 0.2,
     "catch_up": False,

@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from jobs.workload_views import keyword_alerts_page
+from articles.views import keyword_alerts_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/background-tasks/", include("jobs.urls")),
+    path("api/background-tasks/", include("articles.urls")),
     path("tasks/", include("jobs.page_urls")),
     path("", include("notifications.urls")),  # /api/notifications… and the /notifications/ page
     path("", RedirectView.as_view(url="/tasks/", permanent=False)),

@@ -98,3 +98,33 @@ def daphne(transactional_db):
     server = Daphne().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_task(user):
+    """Create a task row (no worker runs it) and return its id."""
+    from jobs import lifecycle
+
+    def make(owner=user, total_items=10, kind="bulk_save", params=None, **extra):
+        return lifecycle.create_task(
+            name="test task", total_items=total_items, owner=owner, kind=kind, params=params or {}, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def notify():
+    """Create a notification through the use case and return its id."""
+
+    def make(recipient, title="Hello", type="system", message="Body", link=None):
+        from notifications import services
+
+        return services.create_notification(recipient, type, title, message, link)
+
+    return make
+
+
+@pytest.fixture
+def newcomer(django_user_model):
+    return django_user_model.objects.create_user("carol", password="carol-password")

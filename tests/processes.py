@@ -17,6 +17,8 @@ import httpx
 from django.conf import settings
 from django.db import connection
 
+from statusmsg.conf import app_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -36,9 +38,9 @@ def process_env(**overrides) -> dict:
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "statusmsg-test"),
-        "STATUSMSG_PROGRESS_INTERVAL": str(settings.STATUSMSG["PROGRESS_INTERVAL"]),
-        "STATUSMSG_HEARTBEAT_INTERVAL": str(settings.STATUSMSG["HEARTBEAT_INTERVAL"]),
-        "STATUSMSG_EXTRA_JOB_KINDS": settings.STATUSMSG["EXTRA_JOB_KINDS"],
+        "STATUSMSG_PROGRESS_INTERVAL": str(app_settings.PROGRESS_INTERVAL),
+        "STATUSMSG_HEARTBEAT_INTERVAL": str(app_settings.HEARTBEAT_INTERVAL),
+        "STATUSMSG_EXTRA_JOB_KINDS": app_settings.EXTRA_JOB_KINDS,
         "DEBUG": "true",
         "PYTHONUNBUFFERED": "1",
     }

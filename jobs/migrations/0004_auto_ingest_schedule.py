@@ -1,9 +1,10 @@
 """Schedule auto-ingest on django-q2; the scheduled function starts a run only when enabled."""
 
+from statusmsg.conf import app_settings
 from django.conf import settings
 from django.db import migrations
 
-SCHEDULED = "jobs.auto_ingest.run_scheduled_auto_ingest"
+SCHEDULED = "jobs.auto_ingest.run_scheduled_auto_ingest"  # moved by articles/0001_initial
 
 
 def add_schedule(apps, schema_editor):
@@ -11,7 +12,7 @@ def add_schedule(apps, schema_editor):
     Schedule.objects.update_or_create(
         name="auto-ingest",
         defaults={"func": SCHEDULED, "schedule_type": "I",
-                  "minutes": int(settings.STATUSMSG["AUTO_INGEST_EVERY_MINUTES"]), "repeats": -1},
+                  "minutes": int(app_settings.AUTO_INGEST_EVERY_MINUTES), "repeats": -1},
     )
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 
+from articles.models import Article
 from jobs import lifecycle
-from jobs.models import Article, Status, TaskInfo
+from jobs.models import Status, TaskInfo
 from tests.processes import wait_for
 
 from .conftest import restart_daphne, screenshot

@@ -10,8 +10,7 @@ from rest_framework.test import APIClient
 
 from jobs import lifecycle
 from jobs.models import Status, TaskInfo
-
-from .conftest import article
+from tests.factories import article
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

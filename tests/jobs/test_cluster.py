@@ -8,12 +8,12 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Task as QueueTask
 
+from articles.models import Article
 from jobs import lifecycle
-from jobs.models import Article, Status, TaskInfo
+from jobs.models import Status, TaskInfo
 from jobs.reaper import reap_stale_tasks
+from tests.factories import article
 from tests.processes import Qcluster, wait_for
-
-from .conftest import article
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -32,7 +32,7 @@ def test_create_task_enqueues_only_after_commit(user, django_capture_on_commit_c
 
 
 def test_create_task_refuses_an_unknown_kind(user):
-    with pytest.raises(LookupError, match="unknown job kind"):
+    with pytest.raises(LookupError, match="unknown task kind"):
         lifecycle.create_task("t", owner=user, kind="nope")
     assert not TaskInfo.objects.exists()
 

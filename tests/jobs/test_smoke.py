@@ -1,9 +1,9 @@
 import pytest
 
-from jobs.models import Article, Status, TaskInfo
+from articles.models import Article
+from jobs.models import Status, TaskInfo
 from jobs.worker import run_task
-
-from .conftest import article
+from tests.factories import article
 
 
 @pytest.mark.django_db(transaction=True)

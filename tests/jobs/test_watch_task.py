@@ -15,9 +15,8 @@ from rich.console import Console
 from jobs import lifecycle, watching
 from jobs.models import Status, TaskInfo
 from jobs.reporting import ProgressReporter
+from tests.factories import article
 from tests.processes import BASE_DIR, Daphne, free_port, process_env
-
-from .conftest import article
 
 
 def watch(*args) -> tuple[int, str]:

@@ -25,7 +25,7 @@ def test_create_accepts_a_user_a_username_or_none(user, notify):
 def test_create_with_unknown_username_is_a_field_error(db):
     with pytest.raises(InvalidNotification) as caught:
         services.create_notification("nobody", "system", "Hi", "Body")
-    assert "username" in caught.value.detail
+    assert "username" in caught.value.errors
     assert Notification.objects.count() == 0
 
 
@@ -40,7 +40,7 @@ def test_create_accepts_relative_and_http_links(user, link):
 def test_create_refuses_other_links(user, link):
     with pytest.raises(InvalidNotification) as caught:
         services.create_notification(user, "system", "Hi", "Body", link)
-    assert list(caught.value.detail) == ["link"]
+    assert list(caught.value.errors) == ["link"]
 
 
 @pytest.mark.parametrize("field, value", [("title", ""), ("title", "x" * 256), ("type", ""), ("type", "bad type")])
@@ -48,7 +48,7 @@ def test_create_refuses_bad_fields(user, field, value):
     fields = {"type": "system", "title": "Hi", "message": "Body"} | {field: value}
     with pytest.raises(InvalidNotification) as caught:
         services.create_notification(user, **fields)
-    assert field in caught.value.detail
+    assert field in caught.value.errors
 
 
 def test_user_sees_own_and_system_wide_newest_first_but_not_others(user, other_user, notify):

@@ -29,20 +29,14 @@ def test_notifications_never_import_jobs():
     assert {path: modules for path, modules in offenders.items() if modules} == {}
 
 
-def test_importing_the_publisher_loads_nothing_of_jobs():
-    """notifications -> publisher must not drag jobs in (or start an import cycle through it)."""
+def test_importing_the_publisher_loads_none_of_the_apps():
+    """The publisher is pure transport: importing it must not drag jobs, articles or notifications in."""
     probe = (
         "import sys, realtime.publisher as p; "
-        "loaded = sorted(m for m in sys.modules if m == 'jobs' or m.startswith(('jobs.', 'realtime.job'))); "
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('jobs', 'articles', 'notifications')); "
         "print(loaded); sys.exit(1 if loaded else 0)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_the_publishers_catch_up_can_read_jobs():
-    from realtime import job_updates, publisher
-
-    assert publisher.latest_job_message is job_updates.latest_job_message  # wired by RealtimeConfig.ready

@@ -248,11 +248,10 @@ def test_daphne_sends_1009_for_a_big_frame_1008_for_a_flood_and_refuses_stranger
     assert asyncio.run(refused(token, f"/ws/bulk-process/{uuid.uuid4()}")) == 4404
 
 
-def test_an_old_style_push_from_another_process_reaches_a_daphne_socket(daphne, user):
+def test_a_push_from_another_process_reaches_a_daphne_socket(daphne, user):
     from django.db.models import F
 
-    from jobs import lifecycle
-    from realtime import job_updates
+    from jobs import announce, lifecycle
 
     job_id = str(lifecycle.create_task(name="job", total_items=10, owner=user))
     token = token_for(daphne)
@@ -262,7 +261,7 @@ def test_an_old_style_push_from_another_process_reaches_a_daphne_socket(daphne, 
 
         try:
             TaskInfo.objects.filter(pk=job_id).update(processed_items=3, seq=F("seq") + 1)
-            return job_updates.send_progress_update(job_id, {"stage": "saving", "processed": 3})
+            return announce.announce(job_id, stage="saving")
         finally:
             connection.close()  # this thread's own; left open it blocks dropping the test database
 
@@ -270,7 +269,7 @@ def test_an_old_style_push_from_another_process_reaches_a_daphne_socket(daphne, 
         async with open_socket(daphne, "/ws/tasks/", token) as socket:
             assert json.loads(await socket.recv())["type"] == "connection_established"
             snapshot = json.loads(await socket.recv())
-            assert await asyncio.to_thread(write_then_push) is True
+            assert (await asyncio.to_thread(write_then_push))["seq"] == snapshot["seq"] + 1
             async with asyncio.timeout(10):
                 return snapshot, json.loads(await socket.recv())
 

@@ -10,11 +10,11 @@ import pytest
 from channels.layers import get_channel_layer
 from django.db.models import F
 
-from jobs import lifecycle
+from jobs import announce, lifecycle
 from jobs.models import Status, TaskInfo
 from jobs.serializers import task_snapshot
 from jobs.worker import run_task
-from realtime import job_updates, publisher
+from realtime import publisher
 from realtime.groups import STAFF_JOBS_GROUP, job_group, topic_group, user_jobs_group
 
 from .conftest import amake
@@ -36,32 +36,24 @@ async def next_message(layer, channel) -> tuple[dict, dict]:
     return event, json.loads(event["text"])
 
 
-HELPERS = [
-    ("send_progress_update", {"progress": 40.0, "processed": 4, "total": 10, "stage": "saving"}, "progress",
-     {"progress": 40.0, "processed": 4, "total": 10, "stage": "saving"}),
-    ("send_completion_update", {"saved": 10}, "completed", {"results": {"saved": 10}}),
-    ("send_error_update", ValueError("boom"), "error", {"error": "boom"}),
-    ("send_batch_update", {"batch_completed": 2, "total_batches": 5}, "batch_update",
+ANNOUNCEMENTS = [
+    (None, {}, "pending", {}),
+    ("batch_update", {"batch_completed": 2, "total_batches": 5}, "batch_update",
      {"batch_completed": 2, "total_batches": 5}),
-    ("send_cancellation_update", "stopped by alice", "cancelled", {"message": "stopped by alice"}),
 ]
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("form", ["sync", "async"])
-@pytest.mark.parametrize(("helper", "argument", "status", "fields"), HELPERS)
-async def test_helper_sends_the_job_update_to_every_group_that_follows_the_job(
-    form, helper, argument, status, fields, make_job, user
+@pytest.mark.parametrize(("message_status", "fields", "status", "expected_fields"), ANNOUNCEMENTS)
+async def test_announce_sends_the_job_update_to_every_group_that_follows_the_job(
+    message_status, fields, status, expected_fields, make_job, user
 ):
     job_id = await amake(make_job)(topic="news")
     groups = [job_group(job_id), topic_group("news"), user_jobs_group(user.pk), STAFF_JOBS_GROUP]
     listeners = [await listen(group) for group in groups]
-    if form == "sync":
-        sent = await amake(getattr(job_updates, helper))(job_id, argument)
-    else:
-        sent = await getattr(job_updates, f"a{helper}")(job_id, argument)
-    assert sent is True
+    sent = await amake(announce.announce)(job_id, message_status, **fields)
     snapshot = await amake(lambda: json.loads(json.dumps(task_snapshot(TaskInfo.objects.get(pk=job_id)))))()
+    assert sent["seq"] == snapshot["seq"]
     for layer, channel in listeners:
         event, message = await next_message(layer, channel)
         assert (event["type"], event["job_id"], event["seq"], event["owner_id"]) == (
@@ -69,13 +61,13 @@ async def test_helper_sends_the_job_update_to_every_group_that_follows_the_job(
         timestamp = message.pop("timestamp")
         assert "T" in timestamp
         assert message == {"type": "job_update", "job_id": job_id, "status": status, "seq": snapshot["seq"],
-                           "task": snapshot, "progress": 0.0, "processed": 0, "total": 10, **fields}
+                           "task": snapshot, "progress": 0.0, "processed": 0, "total": 10, **expected_fields}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_helper_for_an_unknown_job_sends_nothing_and_says_so(caplog):
-    assert job_updates.send_progress_update("00000000-0000-0000-0000-000000000000", {}) is False
-    assert "no task" in caplog.text
+def test_announcing_an_unknown_job_sends_nothing(recording):
+    assert announce.announce("00000000-0000-0000-0000-000000000000") is None
+    assert recording == []
 
 
 @pytest.fixture
@@ -129,9 +121,9 @@ def test_pushes_resume_after_the_backoff(sick_layer, settings):
 def test_missed_job_updates_are_sent_again_once_pushes_work(sick_layer, settings, make_job, caplog):
     job_id = make_job()
     sick_layer("FailingLayer", backoff=0.3)  # Redis goes down
-    assert job_updates.send_progress_update(job_id, {"stage": "one"}) is False
+    announce.announce(job_id, stage="one")  # fails: the layer is down
     TaskInfo.objects.filter(pk=job_id).update(processed_items=7, seq=F("seq") + 1)
-    assert job_updates.send_progress_update(job_id, {"stage": "two"}) is False  # paused: skipped
+    announce.announce(job_id, stage="two")  # paused: skipped
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.realtime.layers.RecordingLayer"}}
     RecordingLayer.sent.clear()
     wait_until = time.monotonic() + 3

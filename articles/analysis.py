@@ -1,0 +1,119 @@
+"""The bulk-analysis job: analyze many URLs through the AnalysisQueue and keep the results.
+
+Every URL ends analyzed (saved on Article), failed (with its reason) or skipped (already
+analyzed by the same model for the same topic, unless force). Only this thread writes to
+the database and reports progress; the queue's workers only fetch and analyze.
+"""
+
+import logging
+
+from django.utils import timezone
+
+from jobs.exceptions import JobCancelled
+from jobs.reporting import no_progress, report_batch
+
+from .analysis_queue import AnalysisQueue
+from .analyzers import Analysis, AnalysisError, get_analyzer
+from .models import Article
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 10
+
+
+def save_analysis(analysis: Analysis, topic: str = "") -> Article:
+    """Insert or update the Article for analysis.url with the analysis fields."""
+    fields = {
+        "title": analysis.title[:500],
+        "content": analysis.content,
+        "summary": analysis.summary,
+        "sentiment": analysis.sentiment,
+        "sentiment_label": analysis.sentiment_label,
+        "keywords": analysis.keywords,
+        "relevance": analysis.relevance,
+        "model_used": analysis.model_used,
+        "analyzed_at": timezone.now(),
+        "source": analysis.source[:200],
+        "topic": (topic or "")[:200],
+    }
+    if analysis.published_at is not None:
+        fields["published_at"] = analysis.published_at
+    # One INSERT ... ON CONFLICT (url) DO UPDATE: atomic against a concurrent save of the same
+    # url, and a third of the cost of update_or_create's locked SELECT plus write.
+    (article,) = Article.objects.bulk_create(
+        [Article(url=analysis.url, **fields)], update_conflicts=True, unique_fields=["url"],
+        update_fields=list(fields),
+    )
+    return article
+
+
+def run_bulk_analysis_task(
+    urls: list,
+    topic: str = "",
+    summary_type: str = "standard",
+    model_name: str = "local",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_concurrent: int | None = None,
+    max_queue_size: int | None = None,
+    item_timeout: float | None = None,
+    force: bool = False,
+    progress_callback=no_progress,
+) -> dict:
+    """Analyze urls; return {analyzed, failed, skipped, articles, errors, skipped_urls}."""
+    outcome = {"analyzed": 0, "failed": 0, "skipped": 0, "articles": [], "errors": [], "skipped_urls": []}
+    urls = list(dict.fromkeys(urls))  # the API refuses duplicates; a direct caller gets them once
+    batch_size = max(1, int(batch_size))
+    total_batches = -(-len(urls) // batch_size)
+    processed = 0
+    # An analyzer that cannot be built (unknown model, LLM not configured) is the one case
+    # where the job cannot go on at all: let it fail the job with that reason.
+    analyzer = get_analyzer(model_name, topic=topic, summary_type=summary_type)
+
+    already_done = {} if force else dict(
+        Article.objects.filter(url__in=urls, model_used=analyzer.model_name, topic=topic or "",
+                               analyzed_at__isnull=False).values_list("url", "pk")
+    )
+    to_analyze = [url for url in urls if url not in already_done]
+    work_queue = AnalysisQueue(analyzer.analyze, max_concurrent=max_concurrent, max_queue_size=max_queue_size,
+                               item_timeout=item_timeout, expected_errors=(AnalysisError,))
+
+    def advance(url: str) -> None:
+        nonlocal processed
+        processed += 1
+        progress_callback(processed, current=url)
+        if processed % batch_size == 0 or processed == len(urls):
+            report_batch(progress_callback, -(-processed // batch_size), total_batches,
+                         analyzed=outcome["analyzed"], failed=outcome["failed"], skipped=outcome["skipped"])
+
+    try:
+        for url in urls:
+            if url in already_done:
+                outcome["skipped"] += 1
+                outcome["articles"].append(already_done[url])
+                outcome["skipped_urls"].append({"url": url, "reason": f"already analyzed by {analyzer.model_name}"})
+                advance(url)
+        for item in work_queue.run(to_analyze):
+            if item.ok:
+                try:
+                    article = save_analysis(item.value, topic)
+                except Exception as exc:  # one row the database refuses costs only that item
+                    logger.exception("saving analysis failed url=%s", item.item)
+                    _record_failure(outcome, item.item, f"could not save: {type(exc).__name__}")
+                else:
+                    outcome["analyzed"] += 1
+                    outcome["articles"].append(article.pk)
+            else:
+                _record_failure(outcome, item.item, item.error)
+            advance(item.item)
+    except JobCancelled as cancelled:
+        work_queue.stop()
+        cancelled.partial_result = {**outcome, "processed": processed, "not_processed": len(urls) - processed}
+        raise
+    finally:
+        analyzer.close()
+    return outcome
+
+
+def _record_failure(outcome: dict, url: str, reason: str) -> None:
+    outcome["failed"] += 1
+    outcome["errors"].append({"url": url, "error": reason})
