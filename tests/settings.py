@@ -8,21 +8,27 @@ USE_REAL_SERVICES = env.bool("STATUSMSG_TEST_SERVICES", default=False)
 TEST_DATABASE_URL = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/statusmsg")
 TEST_REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# Lets two test runs share this machine (e.g. a second checkout or a helper's run): each gets
+# its own test databases and channel prefix.
+RUN_SUFFIX = env("STATUSMSG_TEST_RUN", default="")
+
 if USE_REAL_SERVICES:
     DATABASES = {"default": _database(TEST_DATABASE_URL)}
+    if RUN_SUFFIX:
+        DATABASES["default"]["TEST"] = {"NAME": f"test_statusmsg_{RUN_SUFFIX}"}
     REDIS_URL = TEST_REDIS_URL
     CHANNEL_LAYERS = {
         "default": {
             # The server processes' backend: a test that publishes must reach their sockets.
             "BACKEND": CHANNEL_LAYERS["default"]["BACKEND"],  # noqa: F405
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default="statusmsg-test")},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_PREFIX", default=f"statusmsg-test{RUN_SUFFIX}")},
         }
     }
 else:
     # A file, not :memory:: shared-cache memory databases lock whole tables, and the worker
     # tests run a job and its heartbeat in threads that write at the same time.
     DATABASES = {"default": _database(f"sqlite:///{VAR_DIR / 'test-default.sqlite3'}")}  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test{RUN_SUFFIX}.sqlite3")}  # noqa: F405
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

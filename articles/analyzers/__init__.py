@@ -7,7 +7,6 @@ the OpenAI-compatible endpoint at STATUSMSG["LLM_BASE_URL"].
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from statusmsg.conf import app_settings

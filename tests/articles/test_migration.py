@@ -5,7 +5,6 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 
-
 def old_layout(latest: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
     """Every app at its newest migration, but jobs before the move and no articles app at all."""
     targets = [node for node in latest if node[0] not in ("jobs", "articles")]
