@@ -37,6 +37,12 @@ DEFAULTS: dict[str, object] = {
     "AUTO_INGEST_EVERY_MINUTES": 60,
     "PUSH_TIMEOUT": 0.5,  # seconds one realtime push may take before it is dropped
     "PUSH_BACKOFF": 5.0,  # seconds pushes are skipped after a failed one (Redis down)
+    # Sockets: open sockets one user may hold (across every daphne process), and the messages
+    # per second one user may send over all of them together.
+    "MAX_SOCKETS_PER_USER": 50,
+    "USER_MESSAGE_RATE": 40.0,
+    # How often the reaper runs outside a cluster (make run's `reap_tasks --loop`).
+    "REAP_INTERVAL": 15.0,
 }
 
 
