@@ -72,19 +72,22 @@ def start_task(task_id) -> bool:
     return bool(started)
 
 
-def touch_running_task(task_id, **fields) -> tuple[bool, bool]:
-    """Write fields and a fresh heartbeat to a running task; return (written, should_stop).
+def touch_running_task(task_id, **fields) -> TaskInfo | None:
+    """Write fields and a fresh heartbeat to a running task; return the row as written, or None.
 
-    The one place a running job hears from its row: it should stop when the row is no
-    longer running (reaped, or ended elsewhere) or carries a cancel request from another
-    process.
+    The one place a running job hears from its row, in one UPDATE … RETURNING: None means
+    the row is no longer running (reaped, or ended elsewhere), and a row carrying
+    cancel_requested_at means another process asked the job to stop. Either way it should stop.
     """
-    written = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update(
+    rows = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update_returning(
         heartbeat_at=timezone.now(), seq=F("seq") + 1, **fields
     )
-    if not written:
-        return False, True
-    return True, TaskInfo.objects.filter(pk=task_id, cancel_requested_at__isnull=False).exists()
+    return rows[0] if rows else None
+
+
+def should_stop(row: TaskInfo | None) -> bool:
+    """Return whether a job whose touch_running_task returned row must stop."""
+    return row is None or row.cancel_requested_at is not None
 
 
 def finish_task(

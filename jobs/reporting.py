@@ -43,8 +43,11 @@ def report_batch(progress_callback, batch_completed: int, total_batches: int, **
 class ProgressReporter:
     """The progress callback of one running task; jobs get its `update` function."""
 
-    def __init__(self, task_id, total_items: int, interval: float | None = None, clock=time.monotonic):
+    def __init__(self, task_id, total_items: int, interval: float | None = None, clock=time.monotonic,
+                 owner=None):
         self.task_id = task_id
+        # The task's owner, attached to each written row so its snapshot needs no query.
+        self.owner = owner
         self.total_items = total_items
         self.interval = app_settings.PROGRESS_INTERVAL if interval is None else interval
         self.clock = clock
@@ -123,9 +126,13 @@ class ProgressReporter:
         }
         if self.total_items:
             fields["progress"] = round(min(100.0, 100.0 * self.processed / self.total_items), 2)
-        written, should_stop = lifecycle.touch_running_task(self.task_id, **fields)
-        if written:
-            announce_on_commit(self.task_id)
-        if check_cancel and should_stop:
+        # One statement: the UPDATE hands back the row it wrote, which is both the cancel
+        # check and the snapshot to announce.
+        row = lifecycle.touch_running_task(self.task_id, **fields)
+        if row is not None:
+            if self.owner is not None:
+                row.owner = self.owner
+            announce_on_commit(self.task_id, row=row)
+        if check_cancel and lifecycle.should_stop(row):
             self.request_stop()
             raise JobCancelled()

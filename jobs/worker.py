@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def run_task(task_id: str) -> str:
     """Run the job behind task_id to a final state; return that state."""
-    task = TaskInfo.objects.filter(pk=task_id).first()
+    task = TaskInfo.objects.select_related("owner").filter(pk=task_id).first()
     if task is None:
         logger.warning("task id=%s vanished before it ran", task_id)
         return "missing"
@@ -27,7 +27,7 @@ def run_task(task_id: str) -> str:
         logger.info("task id=%s not started status=%s", task_id, task.status)
         return "not-started"
 
-    reporter = ProgressReporter(task_id, task.total_items)
+    reporter = ProgressReporter(task_id, task.total_items, owner=task.owner)
     heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop)
     heartbeat.start()
     try:
@@ -78,11 +78,11 @@ class Heartbeat(threading.Thread):
     def beat(self) -> None:
         try:
             close_old_connections()
-            _, should_stop = lifecycle.touch_running_task(self.task_id)
+            row = lifecycle.touch_running_task(self.task_id)
         except Exception:  # a lost beat is retried next time; the job goes on
             logger.exception("heartbeat failed task id=%s", self.task_id)
             return
-        if should_stop:
+        if lifecycle.should_stop(row):
             self.on_stop_requested()
 
     def stop(self) -> None:

@@ -104,3 +104,33 @@ def test_set_total_and_report_batch_ignore_a_plain_function():
     set_total(calls.append, 3)
     report_batch(calls.append, 1, 1)
     assert calls == []
+
+
+def test_a_progress_write_is_one_statement_that_also_serves_the_cancel_check_and_the_snapshot(
+    make_task, user, monkeypatch
+):
+    task_id = make_task(total_items=10)
+    lifecycle.start_task(task_id)
+    announced = []
+    monkeypatch.setattr("jobs.announce.publisher.publish_job_message",
+                        lambda message, owner_id, refresh=None: announced.append(message))
+    reporter = ProgressReporter(task_id, 10, interval=3600, owner=user)
+    with CaptureQueriesContext(connection) as queries:
+        reporter(3, current="item 3")
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]
+    [message] = announced
+    assert (message["task"]["processed_items"], message["task"]["owner"]) == (3, "alice")
+    assert message["seq"] == TaskInfo.objects.get(pk=task_id).seq
+
+
+def test_a_progress_write_that_finds_a_cancel_request_stops_the_job(make_task):
+    from django.utils import timezone
+
+    from jobs.exceptions import JobCancelled
+
+    task_id = make_task(total_items=10)
+    lifecycle.start_task(task_id)
+    TaskInfo.objects.filter(pk=task_id).update(cancel_requested_at=timezone.now())
+    reporter = ProgressReporter(task_id, 10, interval=0)
+    with pytest.raises(JobCancelled):
+        reporter(1)
