@@ -23,7 +23,7 @@ migrate: install
 
 # The fast suite on SQLite and the in-memory layer, then the tests that need the real
 # PostgreSQL and Redis (they skip with a reason when those are down, and fail under CI=true).
-test: test-fast test-services
+test: lint test-fast test-services
 
 test-fast: install
 	$(PYTEST) -m "not services" -q
@@ -31,8 +31,10 @@ test-fast: install
 test-services: install
 	STATUSMSG_TEST_SERVICES=1 $(PYTEST) -m services -q
 
+# Style, then the layer rules of DESIGN.md (.importlinter): CI fails when a contract breaks.
 lint: install
 	$(BIN)/python -m ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
