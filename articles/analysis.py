@@ -9,6 +9,7 @@ import logging
 
 from django.utils import timezone
 
+from jobs import lifecycle
 from jobs.exceptions import JobCancelled
 from jobs.reporting import no_progress, report_batch
 
@@ -19,6 +20,26 @@ from .models import Article
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 10
+KIND = "bulk_analysis"
+# What the job takes from a request, beside the urls; the rest of a request is the caller's.
+OPTIONS = ("topic", "summary_type", "model_name", "batch_size", "force", "max_concurrent")
+
+
+def start_bulk_analysis(urls: list, owner, **options) -> str:
+    """Create the task that analyzes urls (validated by the caller) for owner; return its id.
+
+    options are those of run_bulk_analysis_task (topic, summary_type, model_name, batch_size,
+    force, max_concurrent); the topic and the analysis settings are shown as the task's metadata.
+    """
+    params = {"urls": urls, **{key: value for key, value in options.items() if key in OPTIONS and value is not None}}
+    return lifecycle.create_task(
+        name=f"Bulk analysis of {len(urls)} URLs",
+        total_items=len(urls),
+        owner=owner,
+        kind=KIND,
+        metadata={key: params[key] for key in ("topic", "summary_type", "model_name", "batch_size") if key in params},
+        params=params,
+    )
 
 
 def save_analysis(analysis: Analysis, topic: str = "") -> Article:

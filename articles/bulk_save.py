@@ -4,6 +4,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
+from jobs import lifecycle
 from jobs.exceptions import JobCancelled
 from jobs.reporting import no_progress
 
@@ -13,6 +14,22 @@ from .serializers import BulkArticleSerializer
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+KIND = "bulk_save"
+
+
+def start_bulk_save(articles: list, owner, topic: str = "") -> str:
+    """Create the task that saves articles (validated by the caller) for owner; return its id.
+
+    topic names the job for live subscribers of /ws/progress/<topic>.
+    """
+    return lifecycle.create_task(
+        name=f"Bulk save of {len(articles)} articles",
+        total_items=len(articles),
+        owner=owner,
+        kind=KIND,
+        metadata={"topic": topic} if topic else {},
+        params={"articles": articles},
+    )
 
 
 def run_bulk_save_task(articles: list, progress_callback=no_progress, batch_size: int = BATCH_SIZE) -> dict:

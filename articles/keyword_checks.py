@@ -12,6 +12,7 @@ from jobs.reporting import no_progress, set_total
 from notifications.services import notify
 
 from .models import Article, KeywordAlert, KeywordCheck, KeywordGroup
+from .queries import get_keyword_group
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,12 @@ CHUNK_SIZE = 200
 
 
 def start_keyword_check(group_id: int | None = None, owner=None) -> str:
-    """Create a keyword-check task: one group, the owner's groups, or (owner None) all groups."""
+    """Create a keyword-check task: one group, the owner's groups, or (owner None) all groups.
+
+    A group owner may not see (someone else's, unless staff) is KeywordGroupNotFound.
+    """
+    if group_id is not None and owner is not None:
+        get_keyword_group(group_id, owner)
     if group_id is not None:
         name = f"Keyword check of group {group_id}"
     elif owner is not None and not owner.is_staff:

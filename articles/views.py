@@ -7,11 +7,12 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jobs import lifecycle
 from statusmsg.api_input import validated
 
 from . import queries
+from .analysis import start_bulk_analysis
 from .auto_ingest import start_auto_ingest
+from .bulk_save import start_bulk_save
 from .keyword_checks import start_keyword_check
 from .serializers import (
     AlreadyRunningSerializer,
@@ -35,36 +36,14 @@ class BulkSaveView(generics.GenericAPIView):
     @extend_schema(request=BulkSaveRequestSerializer, responses={202: TaskStartedSerializer})
     def post(self, request):
         data = validated(BulkSaveRequestSerializer, request.data)
-        articles = data["articles"]
-        task_id = lifecycle.create_task(
-            name=f"Bulk save of {len(articles)} articles",
-            total_items=len(articles),
-            owner=request.user,
-            kind="bulk_save",
-            metadata={"topic": data["topic"]} if data.get("topic") else {},
-            params={"articles": articles},
-        )
-        return _started(task_id)
+        return _started(start_bulk_save(data["articles"], owner=request.user, topic=data.get("topic") or ""))
 
 
 class BulkAnalysisView(APIView):
     @extend_schema(request=BulkAnalysisRequestSerializer, responses={202: TaskStartedSerializer})
     def post(self, request):
-        data = validated(BulkAnalysisRequestSerializer, request.data)
-        urls = data["urls"]
-        params = {key: data[key] for key in ("urls", "topic", "summary_type", "model_name", "batch_size", "force")}
-        if data.get("max_concurrent"):
-            params["max_concurrent"] = data["max_concurrent"]
-        task_id = lifecycle.create_task(
-            name=f"Bulk analysis of {len(urls)} URLs",
-            total_items=len(urls),
-            owner=request.user,
-            kind="bulk_analysis",
-            metadata={"topic": data["topic"], "summary_type": data["summary_type"], "model_name": data["model_name"],
-                      "batch_size": data["batch_size"]},
-            params=params,
-        )
-        return _started(task_id)
+        data = dict(validated(BulkAnalysisRequestSerializer, request.data))
+        return _started(start_bulk_analysis(data.pop("urls"), owner=request.user, **data))
 
 
 class AutoIngestView(APIView):
@@ -79,8 +58,6 @@ class KeywordCheckView(APIView):
                    responses={202: TaskStartedSerializer, 404: OpenApiResponse(description="No such group of yours")})
     def post(self, request):
         group_id = validated(KeywordCheckRequestSerializer, request.data or {})["group_id"]
-        if group_id is not None:
-            queries.get_keyword_group(group_id, request.user)  # 404 unless the user may see it
         return _started(start_keyword_check(group_id=group_id, owner=request.user))
 
 
