@@ -274,5 +274,5 @@ def test_a_push_from_another_process_reaches_a_daphne_socket(daphne, user):
                 return snapshot, json.loads(await socket.recv())
 
     snapshot, update = asyncio.run(scenario())
-    assert (update["job_id"], update["status"], update["stage"]) == (job_id, "progress", "saving")
+    assert (update["job_id"], update["status"], update["stage"]) == (job_id, "pending", "saving")
     assert update["seq"] == snapshot["seq"] + 1 and update["task"]["processed_items"] == 3
