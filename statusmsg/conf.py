@@ -43,6 +43,10 @@ DEFAULTS: dict[str, object] = {
     "USER_MESSAGE_RATE": 40.0,
     # How often the reaper runs outside a cluster (make run's `reap_tasks --loop`).
     "REAP_INTERVAL": 15.0,
+    # Who may read /metrics besides staff: a bearer token, and client addresses (comma-separated
+    # IPs or networks such as 10.0.0.0/8).
+    "METRICS_TOKEN": "",
+    "METRICS_ALLOW": "",
 }
 
 
