@@ -2,16 +2,17 @@
 
 A browser cannot put an Authorization header on a WebSocket handshake, so a handshake that
 carries a Token is no cross-site hijack: it needs no Origin (scripts send none), though a
-foreign Origin is still refused. Every other handshake goes to the session stack
-(AllowedHostsOriginValidator + AuthMiddlewareStack). A wrong or inactive key is anonymous,
-never a fallback to the session cookie.
+foreign Origin is still refused (origin.origin_allowed: scheme, host and port). Every other
+handshake goes to the session stack (SameOriginValidator + AuthMiddlewareStack). A wrong or
+inactive key is anonymous, never a fallback to the session cookie. The key goes into the
+scope as "auth_token", so that the socket can be closed when that token is deleted.
 """
 
-from urllib.parse import urlparse
-
 from channels.db import database_sync_to_async
-from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
+from channels.security.websocket import WebsocketDenier
 from django.contrib.auth.models import AnonymousUser
+
+from .origin import origin_allowed
 
 
 @database_sync_to_async
@@ -38,15 +39,14 @@ class TokenAuthMiddleware:
     def __init__(self, inner, session_app):
         self.inner = inner
         self.session_app = session_app
-        self._origins = AllowedHostsOriginValidator(inner)
 
     async def __call__(self, scope, receive, send):
         authorization = _header(scope, b"authorization") or b""
         scheme, _, key = authorization.decode("latin1").strip().partition(" ")
         if scheme.lower() != "token":
             return await self.session_app(scope, receive, send)
-        origin = _header(scope, b"origin")
-        if origin is not None and not self._origins.valid_origin(urlparse(origin.decode("latin1"))):
+        if _header(scope, b"origin") is not None and not origin_allowed(scope):
             return await WebsocketDenier()(scope, receive, send)
-        user = await user_for_token(key.strip()) if key.strip() else AnonymousUser()
-        return await self.inner({**scope, "user": user}, receive, send)
+        key = key.strip()
+        user = await user_for_token(key) if key else AnonymousUser()
+        return await self.inner({**scope, "user": user, "auth_token": key or None}, receive, send)

@@ -30,3 +30,8 @@ def user_jobs_group(user_id) -> str:
 ALL_USERS_GROUP = "users.all"
 # Every job_update of every job: the feed of staff sockets, who may see all jobs.
 STAFF_JOBS_GROUP = "jobs.staff"
+
+
+def auth_group(user_id) -> str:
+    """Return the group every socket of user_id joins, whatever it follows: it hears auth.revoked."""
+    return f"auth.user.{user_id}"

@@ -5,7 +5,13 @@ each one is bounded by STATUSMSG["PUSH_TIMEOUT"], and after a failure (Redis dow
 hanging) pushes are skipped for STATUSMSG["PUSH_BACKOFF"] seconds, logged as a warning.
 The database row is the truth: a client catches up from the snapshot it gets on connect,
 and a socket that stayed open through the outage gets the latest snapshot of every job
-whose update was missed once pushes work again (the catch-up below).
+whose update was missed once pushes work again (the catch-up below). Other events (a
+user's notifications, auth revocations) are kept per group and sent again in order,
+until delivered or superseded by the same event sent later.
+
+A push that fails at once is tried once more before it counts as failed: after a Redis
+restart the first command on each pooled connection fails ("Connection closed by
+server"), and the retry reconnects, so a restart does not pause pushes.
 """
 
 import asyncio
@@ -24,7 +30,7 @@ from django.db import connection
 
 from statusmsg.conf import app_settings
 
-from .groups import ALL_USERS_GROUP, STAFF_JOBS_GROUP, job_group, topic_group, user_group, user_jobs_group
+from .groups import ALL_USERS_GROUP, STAFF_JOBS_GROUP, auth_group, job_group, topic_group, user_group, user_jobs_group
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +81,11 @@ def publish_to_all_users(event: dict) -> bool:
     return _send([ALL_USERS_GROUP], event)
 
 
+def publish_auth_event(user_id, event: dict) -> bool:
+    """Send an event to every socket of one user, whatever it follows (auth revocations)."""
+    return _send([auth_group(user_id)], event)
+
+
 # --- transport: bounded, and paused after a failure ----------------------------------------
 
 _paused_until = 0.0
@@ -82,6 +93,9 @@ _paused_until = 0.0
 # message; and the timer that re-sends their latest snapshot once the pause is over.
 _missed: dict[str, Refresh] = {}
 MISSED_LIMIT = 1000
+# Other events that did not go out, per group in the order sent, for the same catch-up.
+_missed_events: dict[str, list[dict]] = {}
+MISSED_EVENTS_PER_GROUP = 100
 _catch_up_timer: threading.Timer | None = None
 _state_lock = threading.Lock()
 _loop_lock = threading.Lock()
@@ -101,9 +115,10 @@ def _pause(groups: list[str], error: BaseException) -> None:
     _schedule_catch_up(backoff)
 
 
-def _missed_push(event: dict, refresh: Refresh | None) -> None:
-    """Remember a job whose update did not go out, for the catch-up."""
+def _missed_push(groups: list[str], event: dict, refresh: Refresh | None) -> None:
+    """Remember an event that did not go out, for the catch-up."""
     if event.get("type") != "job.update":
+        _missed_group_event(groups, event)
         return
     if refresh is None:
         logger.warning("push missed job id=%s and cannot be caught up (no refresh given)", event["job_id"])
@@ -116,10 +131,40 @@ def _missed_push(event: dict, refresh: Refresh | None) -> None:
     _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
 
 
+def _missed_group_event(groups: list[str], event: dict) -> None:
+    """Queue event for each group, replacing an equal one queued before (the later copy supersedes it)."""
+    with _state_lock:
+        for group in groups:
+            queued = [earlier for earlier in _missed_events.pop(group, []) if earlier != event]
+            queued.append(event)
+            if len(queued) > MISSED_EVENTS_PER_GROUP:
+                logger.warning("push catch-up dropped events=%s group=%s", len(queued) - MISSED_EVENTS_PER_GROUP,
+                               group)
+                del queued[:-MISSED_EVENTS_PER_GROUP]
+            _missed_events[group] = queued  # re-inserted at the end: the dict's order is recency
+        while len(_missed_events) > MISSED_LIMIT:
+            dropped = next(iter(_missed_events))
+            logger.warning("push catch-up dropped group=%s", dropped)
+            del _missed_events[dropped]
+    _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
+
+
+def _delivered(groups: list[str], event: dict) -> None:
+    """Forget queued copies of an event that has now reached its groups."""
+    if not _missed_events:  # the common case: nothing was missed, no lock taken
+        return
+    with _state_lock:
+        for group in groups:
+            if group in _missed_events:
+                _missed_events[group] = [earlier for earlier in _missed_events[group] if earlier != event]
+                if not _missed_events[group]:
+                    del _missed_events[group]
+
+
 def _schedule_catch_up(delay: float) -> None:
     global _catch_up_timer
     with _state_lock:
-        if _catch_up_timer is not None or not _missed:
+        if _catch_up_timer is not None or not (_missed or _missed_events):
             return
         _catch_up_timer = threading.Timer(delay + 0.05, _catch_up)
         _catch_up_timer.daemon = True
@@ -132,30 +177,34 @@ def _catch_up() -> None:
     with _state_lock:
         _catch_up_timer = None
         if _is_paused():
-            missed = {}
+            missed, missed_events = {}, {}
         else:
-            missed = dict(_missed)
+            missed, missed_events = dict(_missed), dict(_missed_events)
             _missed.clear()
-    if not missed:
+            _missed_events.clear()
+    if not (missed or missed_events):
         _schedule_catch_up(max(0.0, _paused_until - time.monotonic()))
         return
     try:
+        # A failure below remembers what it was sending again and re-arms the timer.
+        for group, events in missed_events.items():
+            for event in events:
+                _send([group], event)
         for job_id, refresh in missed.items():
             latest = refresh(job_id)
             if latest:
-                # A failure remembers the job again and re-arms the timer.
                 publish_job_message(*latest, refresh=refresh)
     except Exception:  # a timer thread has no caller to tell
         logger.exception("push catch-up failed")
     finally:
         connection.close()  # this timer thread's own connection, opened by the lookup
-    logger.info("push catch-up sent jobs=%s", len(missed))
+    logger.info("push catch-up sent jobs=%s groups=%s", len(missed), len(missed_events))
 
 
 async def _asend(groups: list[str], event: dict, refresh: Refresh | None = None) -> bool:
     """Send event to groups within PUSH_TIMEOUT; False (and pause) if that fails."""
     if _is_paused():
-        _missed_push(event, refresh)
+        _missed_push(groups, event, refresh)
         return False
     layer = get_channel_layer()
     if layer is None:
@@ -163,18 +212,28 @@ async def _asend(groups: list[str], event: dict, refresh: Refresh | None = None)
     try:
         async with asyncio.timeout(app_settings.PUSH_TIMEOUT):
             for group in groups:
-                await layer.group_send(group, event)
+                await _group_send(layer, group, event)
     except Exception as exc:  # noqa: BLE001 - any push failure must stay out of the caller
         _pause(groups, exc)
-        _missed_push(event, refresh)
+        _missed_push(groups, event, refresh)
         return False
+    _delivered(groups, event)
     return True
+
+
+async def _group_send(layer, group: str, event: dict) -> None:
+    """group_send, tried once more if it fails at once (a stale pooled connection; see the docstring)."""
+    try:
+        await layer.group_send(group, event)
+    except Exception as exc:  # noqa: BLE001 - a second failure is the caller's to handle
+        logger.info("push retried group=%s error=%r", group, exc)
+        await layer.group_send(group, event)
 
 
 def _send(groups: list[str], event: dict, refresh: Refresh | None = None) -> bool:
     """Send from sync code: on the caller's event loop if it has one, else on the publisher's."""
     if _is_paused():
-        _missed_push(event, refresh)
+        _missed_push(groups, event, refresh)
         return False
     if _caller_loop() is not None:
         # Called from sync code run by an event loop (a view under daphne, a test): the
@@ -187,7 +246,7 @@ def _send(groups: list[str], event: dict, refresh: Refresh | None = None) -> boo
     except concurrent.futures.TimeoutError as exc:
         future.cancel()
         _pause(groups, exc)
-        _missed_push(event, refresh)
+        _missed_push(groups, event, refresh)
         return False
 
 

@@ -17,23 +17,26 @@ if settings.DEBUG:
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 
 from realtime.auth import TokenAuthMiddleware
 from realtime.daphne_compat import allow_endpoint_close_codes
+from realtime.layer_watch import watch_layer_connections
+from realtime.origin import SameOriginValidator
 from realtime.routing import websocket_urlpatterns
 
-allow_endpoint_close_codes()  # consumers close floods with 1008 and big frames with 1009
+allow_endpoint_close_codes()  # 1008 for floods, 1009 for big frames (by daphne itself), 1012
+watch_layer_connections()  # sockets re-read their snapshots after a Redis outage
 websocket_routes = URLRouter(websocket_urlpatterns)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # A handshake with `Authorization: Token <key>` (scripts, the watcher) is authenticated
-        # by that token; every other one by the session, behind the Origin check.
+        # by that token; every other one by the session, behind the Origin check (scheme,
+        # host and port).
         "websocket": TokenAuthMiddleware(
             websocket_routes,
-            session_app=AllowedHostsOriginValidator(AuthMiddlewareStack(websocket_routes)),
+            session_app=SameOriginValidator(AuthMiddlewareStack(websocket_routes)),
         ),
     }
 )

@@ -51,7 +51,7 @@ class TaskFeedConsumer(JobStreamConsumer):
     """The user's own jobs (staff: every job), including ones created after connecting."""
 
     def stream_groups(self) -> list[str]:
-        return [STAFF_JOBS_GROUP if self.user.is_staff else user_jobs_group(self.user.pk)]
+        return [STAFF_JOBS_GROUP if self.user_is_staff else user_jobs_group(self.user_id)]
 
     async def snapshots(self) -> list[dict]:
         return await db.feed_task_messages(self.user)

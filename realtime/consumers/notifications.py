@@ -6,31 +6,26 @@ and the socket stays open; frames over 64 KiB and floods close it, as on the job
 
 from .. import db
 from ..groups import ALL_USERS_GROUP, user_group
-from .base import CLOSE_FORBIDDEN, GuardedJsonConsumer, refuse_handshake
+from .guarded import GuardedJsonConsumer, refuse_handshake
 
 
 class NotificationConsumer(GuardedJsonConsumer):
     """Relay notification events to one user's socket, with that user's own unread count."""
 
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await refuse_handshake(self, CLOSE_FORBIDDEN)
+        code = await self.authenticate()
+        if code:
+            await refuse_handshake(self, code)
             return
-        self.user, self.user_id = user, user.pk
-        self.joined = [user_group(user.pk), ALL_USERS_GROUP]
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        for group in (user_group(self.user_id), ALL_USERS_GROUP):
+            await self.join(group)
         # Join first, then read: a notification committed in between is in the count or
         # arrives as a message (queued until connect returns), never lost; one that is
         # both is recognised by its id (see realtime/unread.py) and counted once.
-        self.unread = await db.read_unread_count(user)
+        self.unread = await db.read_unread_count(self.user)
         await self.accept()
         await self.send_unread_count()
-
-    async def disconnect(self, code):
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        self.ready = True
 
     async def notification_created(self, event):
         # A system-wide notice reaches every user's socket at once: each adds it to its own
@@ -46,6 +41,11 @@ class NotificationConsumer(GuardedJsonConsumer):
     async def notifications_changed(self, event):
         self.unread = await db.read_unread_count(self.user)
         await self.send_unread_count()
+
+    async def layer_reconnected(self, event):
+        # Notifications published while the layer was away are lost: count again.
+        if self.ready and not self.closing:
+            await self.notifications_changed(event)
 
     async def send_unread_count(self):
         await self.send_json({"type": "unread_count", "count": self.unread.count})

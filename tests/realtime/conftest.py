@@ -12,11 +12,13 @@ from jobs import lifecycle
 from realtime import publisher
 
 ORIGIN = b"http://testserver"
+HOST = b"testserver"
 
 
 def _reset_publisher() -> None:
     publisher._paused_until = 0.0
     publisher._missed.clear()
+    publisher._missed_events.clear()
     timer = publisher._catch_up_timer
     if timer is not None:
         timer.cancel()
@@ -54,7 +56,7 @@ async def open_socket(path: str, token: str | None = None, session: str | None =
     """Connect to path; return (communicator, connected, close_code)."""
     from statusmsg.asgi import application
 
-    headers = []
+    headers = [(b"host", HOST)]
     if origin is not None:
         headers.append((b"origin", origin))
     if token is not None:

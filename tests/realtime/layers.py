@@ -32,3 +32,15 @@ class HangingLayer(RecordingLayer):
     async def group_send(self, group, message):
         await super().group_send(group, message)
         await asyncio.sleep(3600)
+
+
+class StaleOnceLayer(RecordingLayer):
+    """Fail the first send only, like a pooled connection to a Redis that has since restarted."""
+
+    failed = False
+
+    async def group_send(self, group, message):
+        await super().group_send(group, message)
+        if not StaleOnceLayer.failed:
+            StaleOnceLayer.failed = True
+            raise ConnectionError("Connection closed by server.")

@@ -18,7 +18,7 @@ from realtime import publisher
 from realtime.groups import STAFF_JOBS_GROUP, job_group, topic_group, user_jobs_group
 
 from .conftest import amake
-from .layers import RecordingLayer
+from .layers import RecordingLayer, StaleOnceLayer
 
 ARTICLES = [{"url": f"https://example.com/a/{n}", "title": f"A {n}"} for n in range(300)]
 
@@ -105,7 +105,17 @@ def test_failed_push_returns_quickly_warns_and_pauses_pushes(kind, sick_layer, c
     for _ in range(100):
         assert publisher.publish_to_user(7, {"type": "x"}) is False
     assert time.monotonic() - started < 0.05  # paused: not even tried
-    assert len(attempts) == 1
+    # A send that fails at once is tried once more (a stale connection); one that hangs is not.
+    assert len(attempts) == (2 if kind == "FailingLayer" else 1)
+
+
+def test_a_push_that_fails_once_on_a_stale_connection_is_retried_and_pauses_nothing(sick_layer, caplog):
+    attempts = sick_layer("StaleOnceLayer")
+    StaleOnceLayer.failed = False
+    assert publisher.publish_to_user(7, {"type": "x"}) is True
+    assert publisher.publish_to_user(7, {"type": "y"}) is True
+    assert attempts == [("user.7", {"type": "x"})] * 2 + [("user.7", {"type": "y"})]
+    assert "push failed" not in caplog.text
 
 
 def test_pushes_resume_after_the_backoff(sick_layer, settings):

@@ -4,11 +4,13 @@ import json
 
 import pytest
 from channels.layers import get_channel_layer
+from django.db.models import F
 
-from jobs import lifecycle
+from jobs import announce, lifecycle
 from jobs.models import Status, TaskInfo
 from jobs.reporting import ProgressReporter
 from jobs.serializers import task_snapshot
+from realtime import db
 from realtime.groups import job_group
 
 from .conftest import amake, nothing_more, open_socket, receive
@@ -104,16 +106,26 @@ async def test_ping_is_answered_with_pong(make_job, user, token_of):
     await communicator.disconnect()
 
 
-async def test_get_status_answers_from_the_database(make_job, user, token_of):
+async def test_get_status_answers_from_the_last_message_sent_without_a_query(make_job, user, token_of,
+                                                                              monkeypatch):
     job_id = await amake(make_job)()
     communicator = await job_socket(job_id, await amake(token_of)(user))
-    await receive(communicator), await receive(communicator)
-    # A write that announces nothing (as a heartbeat): only the database knows it.
-    await amake(lambda: TaskInfo.objects.filter(pk=job_id).update(processed_items=4, seq=99))()
-    await communicator.send_json_to({"type": "get_status"})
-    answer = await receive(communicator)
-    assert answer == {"type": "status_request", "job_id": job_id, "status": "pending", "seq": 99,
-                      "task": await amake(snapshot_of)(job_id)}
+    await receive(communicator)
+    snapshot = await receive(communicator)
+    await amake(lambda: TaskInfo.objects.filter(pk=job_id).update(processed_items=4, seq=F("seq") + 1))()
+    await amake(announce.announce)(job_id)
+    relayed = await receive(communicator)
+
+    async def no_query(*args):
+        raise AssertionError("get_status read the database")
+
+    monkeypatch.setattr(db, "visible_task_message", no_query)
+    for _ in range(3):  # a client asking again and again costs no query
+        await communicator.send_json_to({"type": "get_status"})
+        answer = await receive(communicator)
+        assert answer == {"type": "status_request", "job_id": job_id, "status": "pending", "seq": relayed["seq"],
+                          "task": relayed["task"]}
+    assert relayed["seq"] == snapshot["seq"] + 1 and relayed["task"]["processed_items"] == 4
     await communicator.disconnect()
 
 

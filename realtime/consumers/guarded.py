@@ -1,0 +1,190 @@
+"""The base of every socket: who it is for, what its client may send, and what it leaves behind.
+
+A GuardedJsonConsumer authenticates (refusing with a close code the client can read),
+counts itself against the user's socket limit, joins its user's auth group (so that a
+logout closes it, see realtime/revocation.py), reads JSON messages within guard's
+limits, and on any end, a crash included, leaves every group it joined.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from .. import guard, revocation, socket_slots
+from ..groups import auth_group
+
+logger = logging.getLogger(__name__)
+
+# Close codes; realtime/PROTOCOL.md says what a client does on each.
+CLOSE_POLICY_VIOLATION = 1008  # flooding
+CLOSE_TOO_BIG = 1009
+CLOSE_SERVICE_RESTART = 1012  # the server lost its event stream: reconnect for a fresh snapshot
+CLOSE_REVOKED = 4401  # logged out, password changed or token deleted
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY_SOCKETS = 4429
+
+# How long a dying socket may spend leaving its groups.
+LEAVE_TIMEOUT = 2.0
+
+
+async def refuse_handshake(consumer, code: int) -> None:
+    """Refuse a socket so that the client sees why: accept, then close at once with code.
+
+    A close before accept reaches a client as a bare HTTP 403, which a browser reports as
+    close code 1006, the same as a network failure, so it would retry forever. Accepting
+    first sends no data; the client gets the close code and can stop.
+    """
+    consumer.closing = True
+    await consumer.accept()
+    await consumer.close(code=code)
+
+
+class GuardedJsonConsumer(AsyncWebsocketConsumer):
+    """A socket that reads JSON messages from its client within guard's limits.
+
+    A message {"type": T} calls `on_T(content)` for T in client_message_types; anything
+    else gets an error answer and the socket stays open. A frame over guard.MAX_FRAME_BYTES
+    closes it with 1009, a flood (of this socket, or of all its user's sockets) with 1008.
+    """
+
+    client_message_types: tuple[str, ...] = ("ping",)
+    user = None
+    user_id = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.closing = False
+        self.ready = False  # accepted and sent its snapshot: events may be acted on
+        self.joined: set[str] = set()
+        self.limiter = guard.RateLimiter()
+        self.user_limiter: guard.RateLimiter | None = None
+        self.credential: tuple[str, str | None] | None = None
+        self.counted = False
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ends (a close, a crash in a handler, daphne cancelling a
+            # slow one), leave every group: channels-redis forgets only the socket's own
+            # channel, and a group entry left behind would stay subscribed in Redis for the
+            # life of the process.
+            await self.leave_everything()
+
+    async def leave_everything(self) -> None:
+        groups, self.joined = list(self.joined), set()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            async with asyncio.timeout(LEAVE_TIMEOUT):
+                for group in groups:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+        if self.counted:
+            self.counted = False
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await socket_slots.release(self.user_id, self.channel_name)
+
+    async def authenticate(self) -> int | None:
+        """Admit the scope's user: None when the socket may go on, else the close code to refuse with."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return CLOSE_FORBIDDEN
+        # Read once: scope["user"] is a lazy proxy, and handlers run per relayed message.
+        self.user, self.user_id = user, user.pk
+        self.credential = revocation.socket_credential(self.scope)
+        if not await socket_slots.claim(self.user_id, self.channel_name):
+            return CLOSE_TOO_MANY_SOCKETS
+        self.counted = True
+        self.user_limiter = guard.user_limiter(self.user_id)
+        await self.join(auth_group(self.user_id))
+        return None
+
+    async def dispatch(self, message: dict) -> None:
+        """Call the message's handler, without Channels' per-message close_old_connections().
+
+        Channels runs close_old_connections() in a thread before every handler: a thread
+        hop per relayed message per socket, about half of daphne's CPU in a fan-out
+        (bench/ws_fanout.py). Our handlers reach the database only through
+        database_sync_to_async, which closes stale connections in its own thread anyway.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def disconnect(self, code) -> None:
+        # daphne (autobahn) closes a frame over the limit itself, and its warning goes to a
+        # log daphne discards; say here why the socket ended. Groups are left in __call__.
+        if code == CLOSE_TOO_BIG:
+            logger.warning("socket closed user=%s path=%s code=%s reason=frame too big", self.user_id,
+                           self.scope.get("path"), code)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.closing:
+            return
+        if guard.frame_size(text_data, bytes_data) > guard.MAX_FRAME_BYTES:
+            return await self.refuse(CLOSE_TOO_BIG, "frame too big")
+        if not self.limiter.allow():
+            return await self.refuse(CLOSE_POLICY_VIOLATION, "too many messages")
+        if self.user_limiter is not None and not self.user_limiter.allow():
+            return await self.refuse(CLOSE_POLICY_VIOLATION, "too many messages from this user")
+        if text_data is None:
+            return await self.send_error("Binary frames are not supported; send JSON text.")
+        try:
+            content = guard.loads(text_data)
+        except ValueError as exc:
+            return await self.send_error(f"Malformed JSON: {exc}")
+        if not isinstance(content, dict):
+            return await self.send_error("Expected a JSON object with a 'type'.")
+        kind = content.get("type")
+        if kind not in self.client_message_types:
+            return await self.send_error(f"Unknown message type {kind!r}; expected one of: "
+                                         f"{', '.join(self.client_message_types)}.")
+        await getattr(self, f"on_{kind}")(content)
+
+    async def on_ping(self, content: dict) -> None:
+        await self.send_json({"type": "pong", "timestamp": timezone.now().isoformat()})
+
+    # --- events every socket handles ----------------------------------------------------------
+    async def auth_revoked(self, event: dict) -> None:
+        if not self.closing and self.credential is not None and revocation.revokes(event, self.credential):
+            await self.refuse(CLOSE_REVOKED, f"credentials revoked ({event['kind']})")
+
+    async def layer_disconnected(self, event: dict) -> None:
+        """Keep the socket: nothing can arrive meanwhile, and a new handshake would fail anyway."""
+
+    async def layer_reconnected(self, event: dict) -> None:
+        """Events published while the layer was away are lost: make the client reconnect for a snapshot.
+
+        Subclasses that can re-read their state in place override this (no reconnect herd).
+        """
+        if self.ready and not self.closing:
+            await self.refuse(CLOSE_SERVICE_RESTART, "channel layer reconnected")
+
+    # --- helpers ------------------------------------------------------------------------------
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content, cls=DjangoJSONEncoder))
+
+    async def send_error(self, error: str, **fields) -> None:
+        await self.send_json({"type": "error", "error": error, **fields})
+
+    async def refuse(self, code: int, reason: str) -> None:
+        logger.warning("closing socket user=%s path=%s code=%s reason=%s", self.user_id,
+                       self.scope.get("path"), code, reason)
+        self.closing = True
+        await self.close(code=code)
+
+    async def join(self, group: str) -> None:
+        # Recorded before the call: a group_add that fails half-way is still left in __call__.
+        self.joined.add(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str) -> None:
+        if group in self.joined:
+            self.joined.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
