@@ -31,7 +31,7 @@ def check_database() -> dict:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:  # any failure is the answer, not an error
+    except Exception as exc:  # noqa: BLE001 - any failure is the answer, not an error
         logger.warning("readiness: database check failed: %s", type(exc).__name__)
         return {"ok": False, "latency_ms": _timed(started), "error": type(exc).__name__}
     return {"ok": True, "latency_ms": _timed(started)}
@@ -65,7 +65,7 @@ def check_cluster() -> dict:
     started = time.perf_counter()
     try:
         stats = Stat.get_all()
-    except Exception as exc:  # the cache (Redis) may be down
+    except Exception as exc:  # noqa: BLE001 - the cache (Redis) may be down
         logger.warning("readiness: cluster check failed: %s", type(exc).__name__)
         return {"ok": False, "latency_ms": _timed(started), "error": type(exc).__name__, "clusters": 0}
     recent = timezone.now() - CLUSTER_BEAT_WITHIN
