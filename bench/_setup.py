@@ -1,6 +1,7 @@
 """Point Django at a benchmark database on the local PostgreSQL (created and migrated)."""
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def setup(database: str = "statusmsg_bench") -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DEBUG"] = "false"  # DEBUG keeps every query's SQL in memory
+    # Settings refuse the development key when DEBUG is off; child processes inherit this one.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     import django
     from django.core.management import call_command
 

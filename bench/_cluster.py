@@ -1,0 +1,70 @@
+"""Start and stop a django-q2 cluster for the job benchmarks; run as a script, it is that cluster.
+
+As a script (`python bench/_cluster.py`) it runs `qcluster` under the settings module in
+DJANGO_SETTINGS_MODULE, first installing the SQL statement counter when
+BENCH_SQL_COUNT_FILE names its file, so the pusher, the workers and the monitor it forks
+all count what they send.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = BASE_DIR / "var" / "bench"
+
+
+class Cluster:
+    """One qcluster process group, stopped for sure by stop()."""
+
+    def __init__(self, env: dict, settings_module: str = "statusmsg.settings", name: str = "cluster"):
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        self.log = open(BENCH_DIR / f"{name}-{os.getpid()}.log", "wb")  # noqa: SIM115 - closed in stop()
+        env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve())], cwd=BASE_DIR, env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(15)
+        # The workers are in the same process group; make sure none outlives the cluster.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.log.close()
+
+
+def wait_until(condition, timeout: float, interval: float = 0.02, message: str = "condition"):
+    """Poll condition until it returns something truthy; return that, or raise after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"timed out after {timeout}s waiting for {message}")
+
+
+def _run_cluster() -> None:
+    sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+    count_file = os.environ.get("BENCH_SQL_COUNT_FILE")
+    if count_file:
+        from bench._sqlcount import install
+
+        install(Path(count_file))
+    from django.core.management import call_command
+
+    call_command("qcluster")
+
+
+if __name__ == "__main__":
+    _run_cluster()

@@ -1,0 +1,135 @@
+"""Job throughput: no-op jobs through create_task → qcluster → run_task → finish_task, beside bare async_task.
+
+One django-q2 cluster (statusmsg.settings: ORM broker, MAX_CONCURRENT_TASKS workers) on
+its own PostgreSQL database runs, in alternating rounds, N no-op jobs of the project's
+pipeline (kind bench_noop, owned by a user, so each also gets its outcome notification)
+and N bare django-q2 `async_task` no-ops. A round is timed from the first enqueue to the
+moment every job's final row is there (the TaskInfo row completed; for bare jobs django-q2's
+success row). Every statement any process sends through Django is counted
+(bench/_sqlcount.py), so the SQL statements per job are printed beside the rates.
+Target: pipeline >= 0.9x bare.
+
+Run: .venv/bin/python bench/job_throughput.py [--jobs 300] [--rounds 3]
+(database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/statusmsg_bench_jobs;
+Redis for the pushes at REDIS_URL, default redis://127.0.0.1:6379/1)
+"""
+
+import argparse
+import os
+import statistics
+import time
+import uuid
+
+from _cluster import BENCH_DIR, Cluster, wait_until
+from _setup import setup
+from _sqlcount import create, install, totals
+
+NOOP_KIND = "bench_noop"
+ENV = {
+    "STATUSMSG_EXTRA_JOB_KINDS": f"{NOOP_KIND}=bench.jobfuncs.noop_job",
+    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
+    "CHANNEL_PREFIX": f"benchjobs{os.getpid()}",
+    "LOG_LEVEL": "WARNING",
+    "DEBUG": "false",
+}
+
+
+_raw = {}
+
+
+def raw_count(sql: str, params) -> int:
+    """Count through a psycopg connection of our own, so the waiting is not in the statement counts."""
+    import psycopg
+
+    if "connection" not in _raw:
+        _raw["connection"] = psycopg.connect(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://"),
+                                             autocommit=True)
+    return _raw["connection"].execute(sql, params).fetchone()[0]
+
+
+def pipeline_round(jobs: int, owner) -> tuple[float, str]:
+    from jobs.lifecycle import create_task
+
+    tag = f"bench-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    for _ in range(jobs):
+        create_task(tag, kind=NOOP_KIND, owner=owner)
+    wait_until(lambda: raw_count("SELECT count(*) FROM jobs_taskinfo WHERE name = %s AND status = 'completed'",
+                                 [tag]) >= jobs, timeout=300, message=f"{jobs} pipeline jobs")
+    return time.perf_counter() - started, tag
+
+
+def bare_round(jobs: int) -> tuple[float, str]:
+    from django_q.tasks import async_task
+
+    tag = f"bench-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    for _ in range(jobs):
+        async_task("bench.jobfuncs.bare_noop", group=tag)
+    wait_until(lambda: raw_count("SELECT count(*) FROM django_q_task WHERE \"group\" = %s", [tag]) >= jobs,
+               timeout=300, message=f"{jobs} bare jobs")
+    return time.perf_counter() - started, tag
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.update(ENV)
+    setup("statusmsg_bench_jobs")
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from jobs.models import TaskInfo
+    from notifications.models import Notification
+    from statusmsg.conf import app_settings
+
+    TaskInfo.objects.all().delete()
+    Notification.objects.filter(user__username="bench-jobs").delete()
+    owner, _ = get_user_model().objects.get_or_create(username="bench-jobs")
+    count_file = BENCH_DIR / f"sqlcount-{os.getpid()}"
+    create(count_file)
+    install(count_file)
+    cluster = Cluster({**ENV, "DATABASE_URL": os.environ["DATABASE_URL"], "BENCH_SQL_COUNT_FILE": str(count_file)},
+                      name="job-throughput")
+    q = settings.Q_CLUSTER
+    print(f"{args.jobs} no-op jobs per round, {args.rounds} rounds each; cluster workers={q['workers']} "
+          f"poll={q['poll']}s broker=ORM; heartbeat interval {app_settings.HEARTBEAT_INTERVAL}s")
+    rates: dict[str, list[float]] = {"bare": [], "pipeline": []}
+    statements: dict[str, list[dict]] = {"bare": [], "pipeline": []}
+    try:
+        # Warm up both paths (and wait for the cluster to be up).
+        bare_round(20)
+        pipeline_round(20, owner)
+        for round_number in range(1, args.rounds + 1):
+            for name in ("bare", "pipeline"):
+                before = totals(count_file)
+                elapsed, _ = bare_round(args.jobs) if name == "bare" else pipeline_round(args.jobs, owner)
+                after = totals(count_file)
+                rates[name].append(args.jobs / elapsed)
+                statements[name].append({verb: (after[verb] - before[verb]) / args.jobs for verb in after})
+                print(f"round {round_number} {name:8s} {args.jobs / elapsed:6.1f} jobs/s  "
+                      f"({elapsed:5.2f} s)  {statements[name][-1]['total']:5.1f} statements/job", flush=True)
+    finally:
+        cluster.stop()
+        count_file.unlink(missing_ok=True)
+        if "connection" in _raw:
+            _raw.pop("connection").close()
+
+    print()
+    for name in ("bare", "pipeline"):
+        per_job = {verb: statistics.median(s[verb] for s in statements[name]) for verb in statements[name][0]}
+        print(f"{name:8s} best {max(rates[name]):6.1f} jobs/s  median {statistics.median(rates[name]):6.1f} jobs/s  "
+              f"SQL statements/job {per_job['total']:.1f} ("
+              + ", ".join(f"{verb} {value:.1f}" for verb, value in per_job.items() if verb != "total" and value)
+              + ")")
+    ratio_best = max(rates["pipeline"]) / max(rates["bare"])
+    ratio_median = statistics.median(rates["pipeline"]) / statistics.median(rates["bare"])
+    print(f"pipeline / bare: best {ratio_best:.2f}x  median {ratio_median:.2f}x   (target >= 0.9x)")
+    print("statements/job include the cluster's idle polls during the round; both paths pay them alike")
+
+
+if __name__ == "__main__":
+    main()
