@@ -11,10 +11,12 @@ from django.utils import timezone
 
 from jobs import lifecycle
 from jobs.exceptions import JobCancelled
+from jobs.outcomes import counted
 from jobs.reporting import no_progress, report_batch
 
 from .analysis_queue import AnalysisQueue
 from .analyzers import Analysis, AnalysisError, get_analyzer
+from .exceptions import AllItemsFailed
 from .models import Article
 
 logger = logging.getLogger(__name__)
@@ -25,19 +27,24 @@ KIND = "bulk_analysis"
 OPTIONS = ("topic", "summary_type", "model_name", "batch_size", "force", "max_concurrent")
 
 
-def start_bulk_analysis(urls: list, owner, **options) -> str:
+def start_bulk_analysis(urls: list, owner, retry_of: str | None = None, **options) -> str:
     """Create the task that analyzes urls (validated by the caller) for owner; return its id.
 
     options are those of run_bulk_analysis_task (topic, summary_type, model_name, batch_size,
-    force, max_concurrent); the topic and the analysis settings are shown as the task's metadata.
+    force, max_concurrent); the topic and the analysis settings are shown as the task's metadata,
+    and retry_of names the task whose failed URLs these are.
     """
     params = {"urls": urls, **{key: value for key, value in options.items() if key in OPTIONS and value is not None}}
+    metadata = {key: params[key] for key in ("topic", "summary_type", "model_name", "batch_size") if key in params}
+    if retry_of:
+        metadata["retry_of"] = retry_of
     return lifecycle.create_task(
-        name=f"Bulk analysis of {len(urls)} URLs",
+        name=f"Retry of {counted(len(urls), 'failed URL')}" if retry_of
+        else f"Bulk analysis of {counted(len(urls), 'URL')}",
         total_items=len(urls),
         owner=owner,
         kind=KIND,
-        metadata={key: params[key] for key in ("topic", "summary_type", "model_name", "batch_size") if key in params},
+        metadata=metadata,
         params=params,
     )
 
@@ -80,7 +87,10 @@ def run_bulk_analysis_task(
     force: bool = False,
     progress_callback=no_progress,
 ) -> dict:
-    """Analyze urls; return {analyzed, failed, skipped, articles, errors, skipped_urls}."""
+    """Analyze urls; return {analyzed, failed, skipped, articles, errors, skipped_urls}.
+
+    Raise AllItemsFailed (carrying that result) when every URL failed.
+    """
     outcome = {"analyzed": 0, "failed": 0, "skipped": 0, "articles": [], "errors": [], "skipped_urls": []}
     urls = list(dict.fromkeys(urls))  # the API refuses duplicates; a direct caller gets them once
     batch_size = max(1, int(batch_size))
@@ -132,6 +142,9 @@ def run_bulk_analysis_task(
         raise
     finally:
         analyzer.close()
+    if urls and outcome["failed"] == len(urls):
+        # Nothing was analyzed: "completed" would be a lie. The job fails, keeping every reason.
+        raise AllItemsFailed(f"all {counted(len(urls), 'URL')} failed", partial_result=outcome)
     return outcome
 
 

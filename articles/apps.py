@@ -9,8 +9,12 @@ class ArticlesConfig(AppConfig):
         from jobs.registry import TaskKind, register
 
         # The engine finds these jobs by name alone: it never imports this app.
-        register(TaskKind("bulk_save", "articles.bulk_save.run_bulk_save_task", timeout=900))
-        register(TaskKind("bulk_analysis", "articles.analysis.run_bulk_analysis_task", timeout=3600))
+        # Each kind tells its own ending in words (articles.outcomes), not the engine's generic notice.
+        register(TaskKind("bulk_save", "articles.bulk_save.run_bulk_save_task", timeout=900,
+                          outcome_path="articles.outcomes.describe_bulk_save"))
+        register(TaskKind("bulk_analysis", "articles.analysis.run_bulk_analysis_task", timeout=3600,
+                          outcome_path="articles.outcomes.describe_bulk_analysis"))
         register(TaskKind("auto_ingest", "articles.auto_ingest.run_auto_ingest_task", timeout=3600,
-                          outcome_path="articles.auto_ingest.describe_outcome"))
-        register(TaskKind("keyword_check", "articles.keyword_checks.run_keyword_check_task", timeout=1800))
+                          outcome_path="articles.outcomes.describe_auto_ingest"))
+        register(TaskKind("keyword_check", "articles.keyword_checks.run_keyword_check_task", timeout=1800,
+                          outcome_path="articles.outcomes.describe_keyword_check"))

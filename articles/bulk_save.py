@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from jobs import lifecycle
 from jobs.exceptions import JobCancelled
+from jobs.outcomes import counted
 from jobs.reporting import no_progress
 
 from .models import Article
@@ -23,7 +24,7 @@ def start_bulk_save(articles: list, owner, topic: str = "") -> str:
     topic names the job for live subscribers of /ws/progress/<topic>.
     """
     return lifecycle.create_task(
-        name=f"Bulk save of {len(articles)} articles",
+        name=f"Bulk save of {counted(len(articles), 'article')}",
         total_items=len(articles),
         owner=owner,
         kind=KIND,

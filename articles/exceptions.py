@@ -18,3 +18,29 @@ class KeywordGroupNotFound(ArticlesError):
 
     def __init__(self, message: str = "No such keyword group."):
         super().__init__(message)
+
+
+class ArticleNotFound(ArticlesError):
+    """No article with that id (malformed ids included)."""
+
+    def __init__(self, message: str = "No such article."):
+        super().__init__(message)
+
+
+class NothingToRetry(ArticlesError):
+    """The task has no failed URLs to analyze again (or is not a finished bulk analysis)."""
+
+    def __init__(self, message: str = "Nothing failed, so there is nothing to retry."):
+        super().__init__(message)
+
+
+class AllItemsFailed(ArticlesError):
+    """Every item of a bulk job failed: the job ends failed, and keeps what it recorded.
+
+    partial_result follows jobs.exceptions.JobCancelled's convention, so the worker can keep
+    the per-item reasons on the failed row.
+    """
+
+    def __init__(self, message: str, partial_result=None):
+        super().__init__(message)
+        self.partial_result = partial_result

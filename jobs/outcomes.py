@@ -66,37 +66,28 @@ def default_notice(task: TaskInfo) -> OutcomeNotice | None:
 
 
 def summarize(task: TaskInfo) -> str:
-    """Return a one-line account of the task's result (or its error)."""
+    """Return a short account of how the task ended, in sentences: its error, then how far it got."""
     parts = []
-    if task.status == Status.FAILED and task.error:
-        error = task.error.strip().splitlines()[0] if task.error.strip() else ""
-        parts.append(error[:MAX_ERROR_CHARS])
-    result = summarize_result(task.result)
-    if result:
-        parts.append(result)
+    if task.status in (Status.FAILED, Status.CANCELLED):
+        parts.append(first_line(task.error))
     if task.total_items:
-        parts.append(f"{task.processed_items} of {task.total_items} items processed")
-    if task.status == Status.CANCELLED and task.error and not result:
-        parts.insert(0, task.error.strip()[:MAX_ERROR_CHARS])
-    return ". ".join(parts) or "No result."
+        parts.append(f"{task.processed_items} of {counted(task.total_items, 'item')} processed")
+    return sentences(*parts) or "Finished with nothing to report."
 
 
-def summarize_result(result) -> str:
-    """Describe a JSON result briefly: counts for a dict's numbers and lists, else its text."""
-    if result is None or result == {} or result == []:
-        return ""
-    if isinstance(result, dict):
-        pieces = []
-        for key, value in result.items():
-            if isinstance(value, bool) or value is None:
-                continue
-            if isinstance(value, (int, float)):
-                pieces.append(f"{key}: {value:g}" if isinstance(value, float) else f"{key}: {value}")
-            elif isinstance(value, (list, dict)):
-                pieces.append(f"{key}: {len(value)}")
-            elif isinstance(value, str) and len(value) <= 80:
-                pieces.append(f"{key}: {value}")
-        return ", ".join(pieces[:8])
-    if isinstance(result, list):
-        return f"{len(result)} results"
-    return str(result)[:MAX_ERROR_CHARS]
+def first_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """Return the first line of text (an error's message, not its traceback), at most limit characters."""
+    lines = (text or "").strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """Return "1 URL", "3 URLs": number with the noun that agrees with it."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
+def sentences(*parts: str) -> str:
+    """Join parts into sentences: each capitalized and ending in one stop (never ".."), blanks left out."""
+    cleaned = [part.strip().rstrip(".").rstrip() for part in parts if part]
+    return " ".join(part[0].upper() + part[1:] + ("" if part.endswith(("!", "?", "…")) else ".")
+                    for part in cleaned if part)

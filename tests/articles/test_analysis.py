@@ -11,6 +11,7 @@ from werkzeug import Response
 from articles.analysis import run_bulk_analysis_task
 from articles.analysis_queue import AnalysisQueue
 from articles.analyzers import AnalysisError, _text, get_analyzer
+from articles.exceptions import AllItemsFailed
 from articles.models import Article
 from jobs import lifecycle
 from jobs.exceptions import JobCancelled
@@ -312,7 +313,10 @@ def test_an_unreachable_llm_is_an_item_error(site, settings):
 
     settings.STATUSMSG = {**settings.STATUSMSG, "LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
                           "LLM_MODELS": "fake-gpt"}
-    result = run_bulk_analysis_task([site.article("solar")], model_name="fake-gpt")
+    # Its only URL failed, so the job fails as a whole, keeping the item's reason.
+    with pytest.raises(AllItemsFailed) as failed:
+        run_bulk_analysis_task([site.article("solar")], model_name="fake-gpt")
+    result = failed.value.partial_result
     assert result["failed"] == 1 and result["errors"][0]["error"].startswith("LLM unreachable")
 
 

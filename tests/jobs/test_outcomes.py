@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jobs import lifecycle, reaper
+from jobs import lifecycle, outcomes, reaper
 from jobs.exceptions import TaskAlreadyFinished
 from jobs.models import Status, TaskInfo
 from notifications.models import Notification
@@ -29,8 +29,8 @@ def test_completed_task_notifies_its_owner_once_with_a_summary_and_link(user):
     assert notification.user == user
     assert notification.type == "task_complete"
     assert notification.link == f"/tasks/{task_id}/"
-    assert "saved: 2" in notification.message and "duplicates: 1" in notification.message
-    assert "errors: 0" in notification.message
+    assert notification.title == "Bulk save of 3 articles completed"
+    assert notification.message == "2 articles saved, 1 duplicate skipped."
 
 
 @pytest.mark.django_db
@@ -72,7 +72,8 @@ def test_reaped_task_notifies_its_owner_once(user):
     assert reaper.reap_stale_tasks(stale_after=60) == 0
     [notification] = Notification.objects.all()
     assert notification.type == "task_failed"
-    assert "Worker lost" in notification.message
+    assert notification.message.startswith("Worker lost")
+    assert ".." not in notification.message and notification.message.endswith("3 items processed.")
 
 
 @pytest.mark.django_db
@@ -151,3 +152,44 @@ def test_auto_ingest_that_did_not_complete_is_told_like_any_job(user, status):
     [notification] = Notification.objects.all()
     assert notification.type == {Status.FAILED: "task_failed", Status.CANCELLED: "task_cancelled"}[status]
     assert notification.user == user
+
+
+@pytest.mark.parametrize(("number", "noun", "expected"), [
+    (0, "URL", "0 URLs"), (1, "URL", "1 URL"), (2, "URL", "2 URLs"), (1, "new article", "1 new article"),
+])
+def test_counted_agrees_the_noun_with_the_number(number, noun, expected):
+    assert outcomes.counted(number, noun) == expected
+
+
+def test_counted_takes_an_irregular_plural():
+    assert outcomes.counted(3, "entry", "entries") == "3 entries"
+
+
+@pytest.mark.parametrize(("parts", "expected"), [
+    (("worker lost (more than 60 s); it died.", "0 of 3 items processed"),
+     "Worker lost (more than 60 s); it died. 0 of 3 items processed."),
+    (("", "done.."), "Done."),
+    (("Is it?", "  "), "Is it?"),
+    ((), ""),
+])
+def test_sentences_end_in_one_stop_each(parts, expected):
+    assert outcomes.sentences(*parts) == expected
+
+
+@pytest.mark.django_db
+def test_the_default_notice_tells_no_machine_output(user):
+    task_id = lifecycle.create_task(name="Counting to 5", total_items=5, owner=user, kind="counting")
+    lifecycle.start_task(task_id)
+    lifecycle.finish_task(task_id, Status.COMPLETED, result={"counted": 5, "skipped_urls": [], "ok": True},
+                          processed_items=5)
+    [notification] = Notification.objects.all()
+    assert (notification.title, notification.message) == ("Counting to 5 completed", "5 of 5 items processed.")
+
+
+@pytest.mark.django_db
+def test_a_cancelled_task_says_who_cancelled_it_in_a_sentence(user):
+    task_id = lifecycle.create_task(name="Counting to 5", total_items=5, owner=user, kind="counting")
+    lifecycle.cancel_task(task_id, by=user)
+    [notification] = Notification.objects.all()
+    assert notification.title == "Counting to 5 was cancelled"
+    assert notification.message == "Cancelled by alice before it started. 0 of 5 items processed."
