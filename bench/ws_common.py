@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import resource
+import secrets
 import signal
 import socket
 import subprocess
@@ -28,7 +29,11 @@ def setup_django() -> dict:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     database = BENCH_DIR / f"ws-{os.getpid()}.sqlite3"
     os.environ.update({"DJANGO_SETTINGS_MODULE": "statusmsg.settings", "DATABASE_URL": f"sqlite:///{database}",
-                       "REDIS_URL": REDIS_URL, "CHANNEL_PREFIX": PREFIX, "DEBUG": "false", "LOG_LEVEL": "WARNING"})
+                       "REDIS_URL": REDIS_URL, "CHANNEL_PREFIX": PREFIX, "DEBUG": "false", "LOG_LEVEL": "WARNING",
+                       # One user holds every socket and pings through one of them: lift its caps.
+                       "STATUSMSG_MAX_SOCKETS_PER_USER": "100000", "STATUSMSG_USER_MESSAGE_RATE": "100000"})
+    # Settings refuse the development key when DEBUG is off; daphne inherits this one.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     sys.path.insert(0, str(BASE_DIR))
     import django
 
@@ -61,12 +66,17 @@ def free_port() -> int:
 
 
 class DaphneProcess:
-    def __init__(self, app: str = "statusmsg.asgi:application"):
+    """A daphne serving app (or, given command, another server) on a free port, in its own session."""
+
+    def __init__(self, app: str = "statusmsg.asgi:application", command: list[str] | None = None):
         self.port = free_port()
         env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
-        self.log = open(BENCH_DIR / f"daphne-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
-                                        cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        if command is None:
+            command, name = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app], "daphne"
+        else:
+            command, name = [*command, str(self.port)], Path(command[-1]).stem
+        self.log = open(BENCH_DIR / f"{name}-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -75,7 +85,12 @@ class DaphneProcess:
                 return
             except OSError:
                 time.sleep(0.1)
-        raise SystemExit(f"daphne did not start; see {self.log.name}")
+        raise SystemExit(f"the server did not start; see {self.log.name}")
+
+    @classmethod
+    def bare_broadcast(cls) -> "DaphneProcess":
+        """Start bench/ws_bare_broadcast.py instead: the websockets library alone."""
+        return cls(command=[sys.executable, str(BASE_DIR / "bench" / "ws_bare_broadcast.py")])
 
     @property
     def pid(self) -> int:
