@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from statusmsg.api_input import KnownFieldsOnly, StrictIntegerField
 from statusmsg.conf import app_settings
 
 from .analyzers import SUMMARY_TYPES, available_models
@@ -12,40 +13,49 @@ from .models import Article
 _http_url = URLValidator(schemes=["http", "https"])
 
 
-class BulkArticleSerializer(serializers.ModelSerializer):
-    """One article of a bulk save; validated again per item by the job."""
+# The longest article body one bulk-save item may carry (the request as a whole is bounded by
+# DATA_UPLOAD_MAX_MEMORY_SIZE).
+MAX_CONTENT_LENGTH = 200_000
+
+
+class BulkArticleSerializer(KnownFieldsOnly, serializers.ModelSerializer):
+    """One article of a bulk save: its known fields only; validated again per item by the job."""
 
     published_at = serializers.DateTimeField(required=False, allow_null=True)
 
     class Meta:
         model = Article
         fields = ["url", "title", "content", "source", "topic", "published_at"]
-        # Uniqueness is the job's business: a duplicate url is skipped, not refused.
-        extra_kwargs = {"url": {"validators": []}}
+        extra_kwargs = {
+            # Uniqueness is the job's business: a duplicate url is skipped, not refused.
+            "url": {"validators": []},
+            "content": {"max_length": MAX_CONTENT_LENGTH},
+        }
 
 
 class BulkSaveRequestSerializer(serializers.Serializer):
-    articles = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    articles = serializers.ListField(child=BulkArticleSerializer(), allow_empty=False, min_length=1)
     # Live subscribers of /ws/progress/<topic> follow the job by this name.
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
-    def validate_articles(self, articles: list) -> list:
+    def to_internal_value(self, data):
+        # Count before validating each item: a request over the limit is refused cheaply.
+        articles = data.get("articles") if isinstance(data, dict) else None
         limit = app_settings.MAX_BULK_ITEMS
-        if len(articles) > limit:
-            raise serializers.ValidationError(f"At most {limit} articles per request; got {len(articles)}.")
-        errors = {}
-        for index, article in enumerate(articles):
-            item = BulkArticleSerializer(data=article)
-            if not item.is_valid():
-                errors[index] = item.errors
-        if errors:
-            raise serializers.ValidationError(errors)
-        return articles
+        if isinstance(articles, list) and len(articles) > limit:
+            raise serializers.ValidationError(
+                {"articles": [f"At most {limit} articles per request; got {len(articles)}."]})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict) -> dict:
+        # The job stores the items as sent (JSON, validated again per item when it runs); they
+        # passed validation above, unknown keys included, so they hold only known fields.
+        return {**attrs, "articles": list(self.initial_data["articles"])}
 
 
 
 class BulkAnalysisRequestSerializer(serializers.Serializer):
-    urls = serializers.ListField(child=serializers.CharField(max_length=2000, allow_blank=True), allow_empty=False)
+    urls = serializers.ListField(child=serializers.CharField(max_length=2000), allow_empty=False, min_length=1)
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     summary_type = serializers.ChoiceField(choices=SUMMARY_TYPES, default="standard")
     model_name = serializers.CharField(
@@ -84,7 +94,7 @@ class BulkAnalysisRequestSerializer(serializers.Serializer):
 
 
 class KeywordCheckRequestSerializer(serializers.Serializer):
-    group_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    group_id = StrictIntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
 class TaskStartedSerializer(serializers.Serializer):

@@ -4,10 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from statusmsg.api_input import validated
+from statusmsg.api_schema import STAFF_ONLY, ErrorSerializer
 
 from . import queries
 from .analysis import start_bulk_analysis
@@ -47,7 +49,10 @@ class BulkAnalysisView(APIView):
 
 
 class AutoIngestView(APIView):
-    @extend_schema(request=None, responses={202: TaskStartedSerializer,
+    # Staff only: it reads every configured feed, and its result names them all.
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=None, responses={202: TaskStartedSerializer, 403: STAFF_ONLY,
                                             409: OpenApiResponse(AlreadyRunningSerializer, "One is already running")})
     def post(self, request):
         return _started(start_auto_ingest(owner=request.user))
@@ -55,9 +60,11 @@ class AutoIngestView(APIView):
 
 class KeywordCheckView(APIView):
     @extend_schema(request=KeywordCheckRequestSerializer,
-                   responses={202: TaskStartedSerializer, 404: OpenApiResponse(description="No such group of yours")})
+                   responses={202: TaskStartedSerializer,
+                              404: OpenApiResponse(ErrorSerializer, "No such group of yours")})
     def post(self, request):
-        group_id = validated(KeywordCheckRequestSerializer, request.data or {})["group_id"]
+        # No body means every group; a body of null, a list or a string is a 400.
+        group_id = validated(KeywordCheckRequestSerializer, request.data)["group_id"]
         return _started(start_keyword_check(group_id=group_id, owner=request.user))
 
 

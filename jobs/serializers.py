@@ -2,11 +2,14 @@
 
 from rest_framework import serializers
 
+from statusmsg.api_input import StrictIntegerField
+
 from .models import TaskInfo
 
 
 class TaskInfoSerializer(serializers.ModelSerializer):
-    owner = serializers.CharField(source="owner.get_username", read_only=True, default=None)
+    # Scheduled jobs (auto-ingest) have no owner: null, and the schema says so.
+    owner = serializers.CharField(source="owner.get_username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = TaskInfo
@@ -62,9 +65,10 @@ MAX_CLEANUP_AGE_HOURS = 24 * 365 * 100
 
 
 class CleanupRequestSerializer(serializers.Serializer):
-    max_age_hours = serializers.FloatField(min_value=0, max_value=MAX_CLEANUP_AGE_HOURS, default=24)
+    # Strict: `false` or "0" once read as 0 hours and deleted every finished task.
+    max_age_hours = StrictIntegerField(min_value=0, max_value=MAX_CLEANUP_AGE_HOURS, default=24)
 
 
 class CleanupResultSerializer(serializers.Serializer):
     deleted = serializers.IntegerField()
-    max_age_hours = serializers.FloatField()
+    max_age_hours = serializers.IntegerField()

@@ -9,7 +9,6 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -38,9 +37,10 @@ def exception_handler(exc, context):
             logger.info("api error code=%s status=%s", code, status_code)
             return Response(domain_error_body(exc), status=status_code)
     if isinstance(exc, RequestDataTooBig):
-        # Django would answer with an HTML page; API clients get the reason as JSON.
+        # Django would answer with an HTML 400 page; API clients get a 413 and the reason as JSON.
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        exc = ValidationError({"non_field_errors": [f"Request body too large: the limit is {limit} bytes."]})
+        return Response({"detail": f"Request body too large: the limit is {limit} bytes."},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     return drf_exception_handler(exc, context)
 
 

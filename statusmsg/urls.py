@@ -1,13 +1,22 @@
 """Top-level routes: the API, its schema and docs, the admin, the login and the pages."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from articles.views import keyword_alerts_page
+from statusmsg.token_view import obtain_auth_token
+
+
+def _docs_csp(view):
+    """Let Swagger UI and Redoc add their <style> elements at run time; scripts stay nonce-only."""
+    return csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})(view)
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,7 +25,8 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     re_path(r"^api/auth/token/?$", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", _docs_csp(SpectacularSwaggerView.as_view(url_name="schema")), name="swagger-ui"),
+    path("api/redoc/", _docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("api/background-tasks/", include("jobs.urls")),
     path("api/background-tasks/", include("articles.urls")),
     path("tasks/", include("jobs.page_urls")),

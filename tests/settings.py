@@ -1,6 +1,15 @@
 """Test settings: SQLite and the in-memory channel layer, or with STATUSMSG_TEST_SERVICES=1
 the real PostgreSQL (TEST_DATABASE_URL) and Redis (REDIS_URL) for the `services` tests."""
 
+import os
+
+# Before the import: production settings refuse to load without a key of their own, and the
+# server processes the tests start inherit this environment. The API rates are set far above
+# what any test sends; tests/security lowers them where it tests them.
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("THROTTLE_ANON_RATE", "100000/min")
+os.environ.setdefault("THROTTLE_USER_RATE", "100000/min")
+
 from statusmsg.settings import *  # noqa: F403
 from statusmsg.settings import _database, env
 
@@ -32,10 +41,22 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-TEST_JOB_KINDS = "counting=tests.jobs.jobfuncs.counting_job,silent=tests.jobs.jobfuncs.silent_slow_job"
+TEST_JOB_KINDS = ("counting=tests.jobs.jobfuncs.counting_job,silent=tests.jobs.jobfuncs.silent_slow_job,"
+                  "telltale=tests.jobs.jobfuncs.telltale_job")
 STATUSMSG = {
     **STATUSMSG,  # noqa: F405
     "PROGRESS_INTERVAL": 0.05,
     "HEARTBEAT_INTERVAL": 0.2,
     "EXTRA_JOB_KINDS": TEST_JOB_KINDS,
 }
+
+# No collectstatic in tests: plain storage, files found in static/ and the apps.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# The throttles' counters: in this process only (the server processes use Redis).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"tests{RUN_SUFFIX}"}}
+# client.login() calls authenticate() without a request, which django-axes refuses; the tests
+# in tests/security turn it on.
+AXES_ENABLED = False
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}  # noqa: F405

@@ -77,11 +77,15 @@ def test_workload_endpoints_need_a_login(path):
     assert not TaskInfo.objects.exists()
 
 
-def test_auto_ingest_starts_once_and_a_second_start_is_a_409_with_the_running_id(api, other_api, user):
-    first = api.post("/api/background-tasks/auto-ingest")
+def test_auto_ingest_starts_once_and_a_second_start_is_a_409_with_the_running_id(staff_api, staff_user,
+                                                                                 django_user_model):
+    other_staff = django_user_model.objects.create_user("staff2", password="x", is_staff=True)
+    other_api = APIClient()
+    other_api.force_authenticate(other_staff)
+    first = staff_api.post("/api/background-tasks/auto-ingest")
     assert first.status_code == 202
     task_id = first.json()["task_id"]
-    assert TaskInfo.objects.get(pk=task_id).owner == user
+    assert TaskInfo.objects.get(pk=task_id).owner == staff_user
 
     second = other_api.post("/api/background-tasks/auto-ingest/")
     assert second.status_code == 409

@@ -52,11 +52,11 @@ def test_more_than_max_bulk_items_is_400(api, settings):
     assert not TaskInfo.objects.exists()
 
 
-def test_body_over_the_size_limit_is_400_with_a_reason(api, settings):
+def test_body_over_the_size_limit_is_413_with_a_reason(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = {"articles": [article(1, content="x" * 5000)]}
     response = api.post(f"{BASE}/bulk-save", body, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "too large" in json.dumps(response.json()).lower()
     assert not TaskInfo.objects.exists()
 

@@ -1,0 +1,44 @@
+"""POST /api/auth/token: DRF's ObtainAuthToken, bounded, throttled and watched by django-axes."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import parsers, serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from statusmsg.parsers import BoundedJSONParser
+from statusmsg.throttling import AnonRateThrottle
+
+
+class StrictAuthTokenSerializer(AuthTokenSerializer):
+    """The credentials, bounded: a megabyte password would only cost a hash's worth of CPU more."""
+
+    username = serializers.CharField(label="Username", max_length=150, write_only=True)
+    password = serializers.CharField(label="Password", max_length=4096, write_only=True,
+                                     style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenView(ObtainAuthToken):
+    # ObtainAuthToken sets its own parsers and no throttle, so the REST_FRAMEWORK defaults
+    # never reach it: both are set here. A form body cannot nest, so it stays accepted.
+    parser_classes = (BoundedJSONParser, parsers.FormParser)
+    throttle_classes = (AnonRateThrottle,)
+    # The credentials are in the body; a logged-in browser's session must not ask for CSRF here.
+    authentication_classes = ()
+    serializer_class = StrictAuthTokenSerializer
+
+    def get_serializer_context(self):
+        # django-axes marks the request it is given as locked out, and its middleware reads that
+        # mark from Django's HttpRequest, not from DRF's wrapper: hand authenticate() the former.
+        return {**super().get_serializer_context(), "request": self.request._request}
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        request=StrictAuthTokenSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+obtain_auth_token = TokenView.as_view()
