@@ -2,12 +2,18 @@
 
 Every state change is one guarded UPDATE (`WHERE status IN …`), so two processes racing
 to change the same row cannot both win, and a final state is never overwritten.
+
+An accepted cancel is honoured: once cancel_requested_at is set, the task never ends
+`completed`. finish_task decides completed-or-cancelled inside its UPDATE (a CASE on
+cancel_requested_at), not from an earlier read, so a cancel that commits while the job is
+returning either lands first (the job ends `cancelled`, keeping its result) or finds the row
+already final (and cancel_task says it had finished).
 """
 
 import logging
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -20,6 +26,7 @@ from .registry import get_task_kind
 logger = logging.getLogger(__name__)
 
 UNFINISHED = (Status.PENDING, Status.RUNNING)
+CANCELLED_ON_REQUEST = "Cancelled on request"
 
 
 def create_task(
@@ -59,6 +66,17 @@ def _enqueue(task_id, kind: str, timeout: int) -> None:
                     from_statuses=(Status.PENDING,))
         return
     TaskInfo.objects.filter(pk=task_id).update(queue_task_id=queue_id or "", seq=F("seq") + 1)
+
+
+def requeue_task(task_id) -> bool:
+    """Put a pending task back on the queue (its worker stopped before starting it); False if not pending."""
+    kind = TaskInfo.objects.filter(pk=task_id, status=Status.PENDING).values_list("kind", flat=True).first()
+    if kind is None:
+        return False
+    job_kind = get_task_kind(kind)
+    _enqueue(task_id, job_kind.name, job_kind.effective_timeout)
+    logger.info("task id=%s requeued", task_id)
+    return True
 
 
 def start_task(task_id) -> bool:
@@ -111,7 +129,7 @@ def finish_task(
     if processed_items is not None:
         fields["processed_items"] = processed_items
     if status == Status.COMPLETED:
-        fields["progress"] = 100.0
+        fields.update(_completed_unless_cancel_accepted(error))
     with transaction.atomic():
         ended = TaskInfo.objects.filter(pk=task_id, status__in=from_statuses).update(**fields)
         if ended:
@@ -121,8 +139,25 @@ def finish_task(
     return bool(ended)
 
 
+def _completed_unless_cancel_accepted(error: str) -> dict:
+    """Return the UPDATE fields that end a returning job completed, or cancelled if a cancel was accepted.
+
+    Evaluated by the database on the row it locks (PostgreSQL re-reads a row that a
+    concurrent transaction changed before applying SET), so no cancel can commit in between.
+    The job's result is kept either way: it is what the job had done.
+    """
+    accepted = Q(cancel_requested_at__isnull=False)
+    return {
+        "status": Case(When(accepted, then=Value(Status.CANCELLED)), default=Value(Status.COMPLETED)),
+        "error": Case(When(accepted, then=Value(CANCELLED_ON_REQUEST)), default=Value(error)),
+        "progress": Case(When(accepted, then=F("progress")), default=Value(100.0)),
+    }
+
+
 def cancel_task(task_id, by=None) -> TaskInfo:
-    """Cancel a task: a pending one at once, a running one at its next progress write.
+    """Cancel a task: a pending one at once, a running one at its next progress report or heartbeat.
+
+    A running job that reports no progress is cancelled when it returns, keeping its result.
 
     Raise TaskAlreadyFinished for a task that has ended. Return the task as it now is.
     """

@@ -1,19 +1,56 @@
-"""The entry point django-q2 runs for every job: start, heartbeat, run, end the row."""
+"""The entry point django-q2 runs for every job: start, heartbeat, run, end the row.
+
+Every way a job can end writes a final row (lifecycle's guard keeps the first one written):
+
+- it returns: `completed`, or `cancelled` if a cancel was accepted meanwhile (lifecycle.finish_task);
+- it raises JobCancelled (a cancel reached it): `cancelled`, keeping its partial_result;
+- it raises any other Exception: `failed`, "Type: message";
+- it runs past the queue's timeout (django-q2 raises TimeoutException, a SystemExit, from
+  SIGALRM): `failed`, "Timed out after N s", partial_result kept; re-raised, so django-q2
+  replaces the process;
+- its worker is told to stop (SIGTERM/SIGINT, its cluster stopping or gone: see jobs.stopping):
+  `failed`, "Worker stopped by signal", partial_result kept; re-raised as WorkerStopped, so
+  the worker process exits instead of taking another job;
+- its process dies (SIGKILL, out of memory): nothing here runs; the reaper fails the row once
+  its heartbeat is STALE_AFTER old (`manage.py reap_tasks --loop`, and each worker's first job).
+
+A stopped job is failed, not re-enqueued: a half-done job may have had effects that a second
+run would repeat, and only its kind could say whether that is safe; the owner sees what was
+done and can start it again. A job its worker had not started yet is re-enqueued instead.
+
+A job keeps what it did by attaching `partial_result` to whatever interrupts it; catching
+BaseException (and re-raising) covers cancel, stop and timeout alike.
+
+The final write outlives a lost database connection: it drops the broken connection, reconnects
+and retries with backoff, within the 3 s django-q2 leaves a timed-out worker before killing it.
+"""
 
 import logging
+import os
+import signal
 import threading
+import time
 
+from django.db import Error as DatabaseError
 from django.db import close_old_connections, connection
+from django_q.exceptions import TimeoutException
 
 from statusmsg.conf import app_settings
 
-from . import lifecycle
+from . import lifecycle, reaper
 from .exceptions import JobCancelled
 from .models import Status, TaskInfo
 from .registry import get_task_kind
 from .reporting import ProgressReporter
+from .stopping import ClusterWatch, StopSignals, WorkerStopped
 
 logger = logging.getLogger(__name__)
+
+STOPPED_BY_SIGNAL = "Worker stopped by signal"
+FINAL_WRITE_DELAYS = (0.1, 0.4, 1.0)  # seconds before each retry of the final write: 1.5 s in all
+STOP_POLL_INTERVAL = 0.25  # seconds between the heartbeat thread's looks at its cluster
+
+_reaped_in: set[int] = set()  # worker processes that have reaped once
 
 
 def run_task(task_id: str) -> str:
@@ -22,65 +59,171 @@ def run_task(task_id: str) -> str:
     if task is None:
         logger.warning("task id=%s vanished before it ran", task_id)
         return "missing"
+    cluster = ClusterWatch.of_this_process()
+    if cluster is not None:
+        stopping = cluster.stopping()
+        if stopping:
+            # Handed out before the cluster began to stop: leave it pending for the next one.
+            lifecycle.requeue_task(task_id)
+            if cluster.gone:
+                raise WorkerStopped(stopping)  # no sentinel will ever send this worker a STOP
+            return "requeued"
+        _reap_at_cluster_start()
     if not lifecycle.start_task(task_id):
         # Cancelled while queued (or delivered twice): a job that is not pending never starts.
         logger.info("task id=%s not started status=%s", task_id, task.status)
         return "not-started"
+    return _run_started(task, cluster)
 
+
+def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
+    task_id = str(task.pk)
     reporter = ProgressReporter(task_id, task.total_items, owner=task.owner)
-    heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop)
+    signals = StopSignals()
+    heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop,
+                          cluster=cluster, on_cluster_stopping=signals.stop_from_thread)
+    interruption = None
+    signals.install()
     heartbeat.start()
     try:
-        result = get_task_kind(task.kind).function(progress_callback=reporter.update, **task.params)
-    except JobCancelled as exc:
-        reporter.flush()
-        lifecycle.finish_task(
-            task_id, Status.CANCELLED, result=exc.partial_result, error="Cancelled on request",
-            processed_items=reporter.processed,
-        )
-        logger.info("task id=%s cancelled processed=%s", task_id, reporter.processed)
-    except Exception as exc:
-        logger.exception("task id=%s failed", task_id)
-        reporter.flush()
-        lifecycle.finish_task(
-            task_id, Status.FAILED, error=f"{type(exc).__name__}: {exc}", processed_items=reporter.processed
-        )
+        try:
+            signals.arm()
+            result = get_task_kind(task.kind).function(progress_callback=reporter.update, **task.params)
+        finally:
+            signals.disarm()
+            if cluster is not None:
+                signal.alarm(0)  # the job is over: django-q2's timeout must not cut the final write short
+    except BaseException as exc:  # noqa: BLE001 - every ending writes its row; BaseExceptions are re-raised below
+        status, error = _ending_of(exc, task)
+        interruption = None if isinstance(exc, Exception) else exc
+        if interruption is not None or isinstance(exc, DatabaseError):
+            # The connection may be broken, or was interrupted mid-query: start the final write afresh.
+            drop_connection()
+        _end(task_id, status, reporter, result=getattr(exc, "partial_result", None), error=error)
     else:
-        reporter.flush()
-        lifecycle.finish_task(task_id, Status.COMPLETED, result=result, processed_items=reporter.processed)
-        logger.info("task id=%s completed writes=%s", task_id, reporter.writes)
+        _end(task_id, Status.COMPLETED, reporter, result=result)
+        logger.info("task id=%s returned writes=%s", task_id, reporter.writes)
     finally:
         heartbeat.stop()
-    return TaskInfo.objects.values_list("status", flat=True).get(pk=task_id)
+        signals.restore()
+    if interruption is not None:
+        raise interruption
+    if signals.reason is not None:
+        raise WorkerStopped(signals.reason)  # told to stop as the job returned: take no next job
+    return _status_of(task_id, default=Status.FAILED)
+
+
+def _ending_of(exc: BaseException, task: TaskInfo) -> tuple[Status, str]:
+    """Return the final status and error for a job that raised exc, and log it."""
+    task_id = task.pk
+    if isinstance(exc, JobCancelled):
+        logger.info("task id=%s cancelled", task_id)
+        return Status.CANCELLED, lifecycle.CANCELLED_ON_REQUEST
+    if isinstance(exc, TimeoutException):
+        timeout = get_task_kind(task.kind).effective_timeout
+        logger.warning("task id=%s timed out after %s s", task_id, timeout)
+        return Status.FAILED, f"Timed out after {timeout} s"
+    if isinstance(exc, WorkerStopped):
+        logger.warning("task id=%s stopped: %s", task_id, exc.reason)
+        return Status.FAILED, STOPPED_BY_SIGNAL
+    if isinstance(exc, Exception):
+        logger.exception("task id=%s failed", task_id)
+        return Status.FAILED, f"{type(exc).__name__}: {exc}"
+    logger.warning("task id=%s interrupted by %s", task_id, type(exc).__name__)
+    return Status.FAILED, f"Interrupted: {type(exc).__name__}"
+
+
+def _end(task_id: str, status: Status, reporter: ProgressReporter, *, result=None, error: str = "") -> None:
+    """Write the final row, reconnecting and retrying while the database connection is lost."""
+    try:
+        reporter.flush()
+    except DatabaseError as exc:  # the final write below carries processed_items anyway
+        logger.warning("task id=%s last progress not written: %s", task_id, exc)
+        drop_connection()
+    for attempt, delay in enumerate((0.0, *FINAL_WRITE_DELAYS), start=1):
+        time.sleep(delay)
+        try:
+            lifecycle.finish_task(task_id, status, result=result, error=error, processed_items=reporter.processed)
+            return
+        except DatabaseError as exc:
+            logger.warning("task id=%s final write failed attempt=%s: %s", task_id, attempt, exc)
+            drop_connection()
+    logger.error("task id=%s final status=%s not written; the reaper will end the row", task_id, status)
+
+
+def _status_of(task_id: str, default: str) -> str:
+    try:
+        return TaskInfo.objects.values_list("status", flat=True).get(pk=task_id)
+    except DatabaseError:
+        return default
+
+
+def drop_connection() -> None:
+    """Close this thread's database connection (it may be broken); the next query opens a new one."""
+    try:
+        connection.close()
+    except DatabaseError:
+        logger.debug("closing a broken connection failed", exc_info=True)
+
+
+def _reap_at_cluster_start() -> None:
+    """Reap once per worker process, at its first job: rows a dead cluster left running end now."""
+    if os.getpid() in _reaped_in:
+        return
+    _reaped_in.add(os.getpid())
+    try:
+        reaped = reaper.reap_stale_tasks()
+    except Exception:  # the job matters more than this early reap; the reaper loop retries
+        logger.exception("reaping at worker start failed")
+        return
+    if reaped:
+        logger.warning("reaped %s stale tasks at worker start", reaped)
 
 
 class Heartbeat(threading.Thread):
-    """Refresh heartbeat_at while the job runs, and pass on a cancel request.
+    """Refresh heartbeat_at while the job runs, pass on a cancel request, and watch the cluster.
 
-    One slow item must not make a live job look dead to the reaper, and a job that
-    reports no progress must still learn that someone asked it to stop.
+    One slow item must not make a live job look dead to the reaper, a job that reports no
+    progress must still learn that someone asked it to stop, and a cluster told to stop must
+    not wait for a long job to finish.
     """
 
-    def __init__(self, task_id, on_stop_requested):
+    def __init__(self, task_id, on_stop_requested, cluster: ClusterWatch | None = None, on_cluster_stopping=None):
         super().__init__(name=f"heartbeat-{task_id}", daemon=True)
         self.task_id = task_id
         self.on_stop_requested = on_stop_requested
+        self.cluster = cluster
+        self.on_cluster_stopping = on_cluster_stopping
         self._finished = threading.Event()
 
     def run(self) -> None:
         interval = app_settings.HEARTBEAT_INTERVAL
+        poll = min(interval, STOP_POLL_INTERVAL) if self.cluster is not None else interval
+        next_beat = time.monotonic() + interval
         try:
-            while not self._finished.wait(interval):
-                self.beat()
+            while not self._finished.wait(poll):
+                self.watch_cluster()
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + interval
+                    self.beat()
         finally:
             connection.close()  # this thread's own connection
+
+    def watch_cluster(self) -> None:
+        reason = self.cluster.stopping() if self.cluster is not None else None
+        if reason:
+            logger.warning("task id=%s must stop: %s", self.task_id, reason)
+            self.cluster = None  # tell the job once
+            self.on_cluster_stopping(reason)
 
     def beat(self) -> None:
         try:
             close_old_connections()
             row = lifecycle.touch_running_task(self.task_id)
-        except Exception:  # a lost beat is retried next time; the job goes on
+        except Exception as exc:  # a lost beat is retried next time; the job goes on
             logger.exception("heartbeat failed task id=%s", self.task_id)
+            if isinstance(exc, DatabaseError):
+                drop_connection()  # a broken connection would fail every later beat too
             return
         if lifecycle.should_stop(row):
             self.on_stop_requested()

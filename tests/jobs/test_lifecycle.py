@@ -131,3 +131,34 @@ def test_a_job_the_queue_refuses_ends_failed_with_the_reason_not_pending(user, m
     task = row(lifecycle.create_task("t", owner=user))
     assert task.status == Status.FAILED
     assert task.error == "Could not enqueue the job: ConnectionError: broker unreachable"
+
+
+def test_a_job_that_returns_after_an_accepted_cancel_ends_cancelled_keeping_its_result(make_task, user):
+    from notifications.models import Notification
+
+    task_id = make_task()
+    lifecycle.start_task(task_id)
+    lifecycle.cancel_task(task_id, by=user)
+    assert lifecycle.finish_task(task_id, Status.COMPLETED, result={"saved": 10}, processed_items=10)
+    task = row(task_id)
+    assert (task.status, task.result, task.error) == (Status.CANCELLED, {"saved": 10}, "Cancelled on request")
+    assert list(Notification.objects.values_list("type", flat=True)) == ["task_cancelled"]
+
+
+def test_a_job_that_returns_without_a_cancel_ends_completed_at_full_progress(make_task):
+    task_id = make_task()
+    lifecycle.start_task(task_id)
+    assert lifecycle.finish_task(task_id, Status.COMPLETED, result={"saved": 10})
+    task = row(task_id)
+    assert (task.status, task.progress, task.error) == (Status.COMPLETED, 100.0, "")
+
+
+def test_requeue_puts_a_pending_task_back_on_the_queue_and_leaves_others(make_task):
+    from django_q.models import OrmQ
+
+    task_id = make_task()
+    before = OrmQ.objects.count()
+    assert lifecycle.requeue_task(task_id)
+    assert OrmQ.objects.count() == before + 1 and row(task_id).status == Status.PENDING
+    lifecycle.start_task(task_id)
+    assert not lifecycle.requeue_task(task_id)

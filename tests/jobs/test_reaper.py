@@ -56,3 +56,21 @@ def test_queued_pending_task_is_left_waiting_however_old(make_task):
     TaskInfo.objects.filter(pk=task_id).update(created_at=timezone.now() - timedelta(hours=5))
     assert reap_stale_tasks(stale_after=60) == 0
     assert TaskInfo.objects.get(pk=task_id).status == Status.PENDING
+
+
+def test_reap_tasks_loop_reaps_each_round_until_sigint(make_task):
+    import os
+    import signal
+    import threading
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    task_id = running_since(make_task, started_ago=100, beat_ago=90)
+    output = StringIO()
+    previous = signal.getsignal(signal.SIGINT)
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    call_command("reap_tasks", "--loop", "--interval", "0.05", "--stale-after", "60", stdout=output)
+    assert "Reaped 1 stale tasks." in output.getvalue() and "Reaper stopped." in output.getvalue()
+    assert TaskInfo.objects.get(pk=task_id).status == Status.FAILED
+    assert signal.getsignal(signal.SIGINT) is previous

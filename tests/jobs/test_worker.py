@@ -1,6 +1,8 @@
 """The worker entry point, called directly as django-q2 would call it."""
 
 import logging
+import os
+import signal
 import threading
 import time
 
@@ -89,3 +91,93 @@ def test_heartbeat_passes_a_cancel_request_to_a_job_that_reports_rarely(make_tas
     lifecycle.cancel_task(task_id, by=user)
     worker.join(10)
     assert TaskInfo.objects.get(pk=task_id).status == Status.CANCELLED
+
+
+def test_silent_job_cancelled_while_running_ends_cancelled_when_it_returns(make_task, user):
+    from notifications.models import Notification
+
+    task_id = make_task(kind="silent", params={"seconds": 0.5})
+    worker = threading.Thread(target=run_task, args=(str(task_id),))
+    worker.start()
+    while TaskInfo.objects.get(pk=task_id).status != Status.RUNNING:
+        time.sleep(0.01)
+    lifecycle.cancel_task(task_id, by=user)
+    worker.join(10)
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.status, task.result) == (Status.CANCELLED, {"slept": 0.5})
+    assert Notification.objects.filter(type="task_cancelled").count() == 1
+
+
+def timing_out_job(progress_callback, items: int = 3):
+    """Report items, then run into the queue's timeout as django-q2 delivers it (a SystemExit)."""
+    from django_q.exceptions import TimeoutException
+
+    from tests.jobs.jobfuncs import counting_job
+
+    counting_job(progress_callback, items=items)
+    try:
+        raise TimeoutException("Task exceeded maximum timeout value (7 seconds)")
+    except BaseException as timed_out:
+        timed_out.partial_result = {"counted": items}
+        raise
+
+
+@pytest.fixture
+def timing_out_kind(settings):
+    kinds = f"{settings.STATUSMSG['EXTRA_JOB_KINDS']},timing_out=tests.jobs.test_worker.timing_out_job"
+    settings.STATUSMSG = {**settings.STATUSMSG, "EXTRA_JOB_KINDS": kinds, "TASK_TIMEOUT": 7}
+
+
+def test_timed_out_job_ends_failed_keeping_its_partial_result_and_lets_the_queue_see_it(make_task, timing_out_kind):
+    from django_q.exceptions import TimeoutException
+
+    from notifications.models import Notification
+
+    task_id = make_task(kind="timing_out", total_items=10, params={"items": 3})
+    with pytest.raises(TimeoutException):  # django-q2 must still see it, to replace the process
+        run_task(str(task_id))
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.status, task.error, task.result) == (Status.FAILED, "Timed out after 7 s", {"counted": 3})
+    assert task.processed_items == 3
+    assert Notification.objects.filter(type="task_failed").count() == 1
+
+
+def test_sigterm_to_the_worker_ends_its_job_failed_with_the_partial_result(make_task):
+    from jobs.stopping import WorkerStopped
+
+    task_id = make_task(kind="counting", total_items=1000, params={"items": 1000, "delay": 0.01})
+    previous = signal.getsignal(signal.SIGTERM)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    with pytest.raises(WorkerStopped):  # and the worker process exits: it takes no next job
+        run_task(str(task_id))  # in the main thread, which alone may own signal handlers
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.status, task.error) == (Status.FAILED, "Worker stopped by signal")
+    assert 0 < task.result["counted"] < 1000 and task.processed_items == task.result["counted"]
+    assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_final_write_reconnects_and_retries_after_a_lost_connection(make_task, monkeypatch):
+    from django.db import OperationalError
+
+    real_finish = lifecycle.finish_task
+    attempts = []
+
+    def finish_once_the_database_is_back(*args, **kwargs):
+        attempts.append(args)
+        if len(attempts) < 3:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "finish_task", finish_once_the_database_is_back)
+    monkeypatch.setattr("jobs.worker.FINAL_WRITE_DELAYS", (0.01, 0.01, 0.01))
+    task_id = make_task(kind="counting", total_items=5, params={"items": 5, "fail_at": 4})
+    assert run_task(str(task_id)) == Status.FAILED
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.error, len(attempts)) == ("ValueError: item 4 is broken", 3)
+
+
+def test_outside_a_cluster_the_worker_has_no_cluster_to_watch():
+    from jobs.stopping import ClusterWatch
+
+    assert ClusterWatch.of_this_process() is None

@@ -1,0 +1,147 @@
+"""How a running job learns that its worker must stop: a signal, its cluster stopping, or its cluster gone.
+
+django-q2 (1.11) stops a cluster only between jobs: on SIGTERM/SIGINT its main process tells
+the sentinel to stop, and the sentinel queues STOP pills and waits, for ever, for busy workers
+to finish. A worker process inherits the sentinel's dispositions (SIGTERM kills it on the spot,
+SIGINT is ignored), so neither path ever ends the job's row. While a job runs, this module
+turns each of them into WorkerStopped raised inside the job, so the worker writes the final row
+and exits in a second or two:
+
+- SIGTERM or SIGINT sent to the worker itself (a signal to the cluster's process group, or
+  Ctrl-C in its terminal) runs StopSignals' handler in the job's thread;
+- a signal to the cluster's main process alone sets the cluster's stop event, which the
+  heartbeat thread polls (ClusterWatch) and passes on as a SIGTERM to the job's thread;
+- a sentinel that died (its worker was re-parented) is treated the same way: nobody would ever
+  hand this worker a STOP pill, so it must end its job and exit by itself.
+"""
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class WorkerStopped(SystemExit):
+    """Raised inside a running job when its worker must stop; the job may attach partial_result.
+
+    A SystemExit, so a job's `except Exception` does not swallow it, and django-q2's worker
+    loop (which catches only Exception and its own timeout) lets it end the worker process.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__()  # exit status 0: stopping on request is not a crash
+        self.reason = reason
+        self.partial_result = None
+
+
+class StopSignals:
+    """SIGTERM/SIGINT handlers for the length of one job, raising WorkerStopped in it at most once.
+
+    Only the main thread can own signal handlers; elsewhere (tests run jobs in threads) this
+    does nothing, and a stop still reaches such a job through the reaper.
+    """
+
+    def __init__(self):
+        self.reason: str | None = None  # why the worker must stop, once known
+        self._armed = False
+        self._previous: dict[int, object] = {}
+        self._main_thread = threading.current_thread() is threading.main_thread()
+
+    def install(self) -> None:
+        if self._main_thread:
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def arm(self) -> None:
+        """Let a stop interrupt the job from now on (at once, if one came before it began)."""
+        self._armed = True
+        if self.reason is not None:
+            self._raise()
+
+    def disarm(self) -> None:
+        """Stop interrupting: the job is over, and its final row is being written."""
+        self._armed = False
+
+    def stop_from_thread(self, reason: str) -> None:
+        """Make the job's thread raise WorkerStopped; called from the heartbeat thread."""
+        if self.reason is not None or not self._previous:
+            return
+        self.reason = reason
+        # A real signal aimed at that thread, not _thread.interrupt_main(): only a signal
+        # interrupts a job blocked in sleep() or a socket read (EINTR) so the handler runs now.
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+
+    def _handle(self, signum, frame) -> None:
+        if self.reason is None:
+            self.reason = f"signal {signal.Signals(signum).name}"
+        if self._armed:
+            self._raise()
+
+    def _raise(self) -> None:
+        # Once only: a second signal must not break the final write that the first one started.
+        self._armed = False
+        raise WorkerStopped(self.reason)
+
+
+class ClusterWatch:
+    """Whether the django-q2 cluster that runs this worker process is stopping, or gone."""
+
+    def __init__(self, stop_event, parent_pid: int):
+        self.stop_event = stop_event
+        self.parent_pid = parent_pid
+
+    @classmethod
+    def of_this_process(cls) -> "ClusterWatch | None":
+        """Return the watch for this worker's cluster; None outside a django-q2 worker."""
+        pid = os.getpid()
+        if pid not in _watches:
+            stop_event = _sentinel_stop_event()
+            _watches[pid] = None if stop_event is None else cls(stop_event, os.getppid())
+        return _watches[pid]
+
+    @property
+    def gone(self) -> bool:
+        """Whether the sentinel that forked this worker has died (the worker was re-parented)."""
+        return os.getppid() != self.parent_pid
+
+    def stopping(self) -> str | None:
+        """Return why this worker must stop (its cluster is stopping or gone), or None."""
+        # The parent first: a sentinel killed while it held the event's internal lock would
+        # make is_set() block for ever.
+        if self.gone:
+            return "cluster gone (its sentinel process died)"
+        if self.stop_event.is_set():
+            return "cluster stopping"
+        return None
+
+
+_watches: dict[int, ClusterWatch | None] = {}  # per process id: a forked worker finds its own
+
+
+def _sentinel_stop_event():
+    """Return the stop event of the Sentinel this process was forked from, or None.
+
+    django-q2 gives a worker no handle on it, but forks each worker from inside the
+    Sentinel's own methods, so the Sentinel is still on this process's call stack.
+    """
+    try:
+        from django_q.cluster import Sentinel
+    except ImportError:  # pragma: no cover - django-q2 is a dependency
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, Sentinel):
+            return getattr(owner, "stop_event", None)
+        frame = frame.f_back
+    return None
