@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import retry_api, views
 
 app_name = "articles"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     re_path(r"^bulk-analysis/?$", views.BulkAnalysisView.as_view(), name="bulk-analysis"),
     re_path(r"^auto-ingest/?$", views.AutoIngestView.as_view(), name="auto-ingest"),
     re_path(r"^keyword-check/?$", views.KeywordCheckView.as_view(), name="keyword-check"),
+    re_path(r"^task/(?P<task_id>[^/]+)/retry-failed/?$", retry_api.RetryFailedView.as_view(), name="retry-failed"),
 ]

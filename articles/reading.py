@@ -1,0 +1,33 @@
+"""REST endpoints of /api/articles: the analyzed articles, for every logged-in user."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import queries
+from .exceptions import ArticleNotFound
+from .reading_serializers import ArticleListQuerySerializer, ArticleListSerializer, ArticleSerializer
+
+
+class ArticleListView(APIView):
+    @extend_schema(parameters=[ArticleListQuerySerializer], responses={200: ArticleListSerializer})
+    def get(self, request):
+        query = ArticleListQuerySerializer.from_query(request.query_params)
+        limit, offset = query.pop("limit"), query.pop("offset")
+        articles = queries.search_articles(**query)
+        return Response({
+            "articles": ArticleSerializer(articles[offset:offset + limit], many=True).data,
+            "count": articles.count(),
+        })
+
+
+class ArticleDetailView(APIView):
+    @extend_schema(responses={200: ArticleSerializer, 404: OpenApiResponse(description="No such article")})
+    def get(self, request, article_id):
+        try:
+            article = queries.get_article(article_id)
+        except ArticleNotFound as exc:
+            # Until statusmsg.api_errors maps ArticleNotFound (404), answer it here the same way.
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return Response(ArticleSerializer(article).data)

@@ -1,0 +1,25 @@
+"""POST /api/background-tasks/task/{task_id}/retry-failed: a thin view over articles.retry."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .exceptions import NothingToRetry
+from .retry import retry_failed
+from .serializers import TaskStartedSerializer
+
+
+class RetryFailedView(APIView):
+    @extend_schema(request=None, responses={
+        202: TaskStartedSerializer,
+        404: OpenApiResponse(description="No such task of yours"),
+        409: OpenApiResponse(description="Not a finished bulk analysis, or none of its URLs failed"),
+    })
+    def post(self, request, task_id):
+        try:
+            retry_id = retry_failed(task_id, request.user)
+        except NothingToRetry as nothing:
+            # Until statusmsg.api_errors maps NothingToRetry (409), answer it here the same way.
+            return Response({"detail": str(nothing)}, status=status.HTTP_409_CONFLICT)
+        return Response({"task_id": str(retry_id)}, status=status.HTTP_202_ACCEPTED)
