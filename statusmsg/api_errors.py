@@ -9,12 +9,14 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from articles.exceptions import AutoIngestAlreadyRunning, KeywordGroupNotFound
 from jobs.exceptions import TaskAlreadyFinished, TaskNotFound
 from notifications.exceptions import InvalidLimit, InvalidNotification, NotificationNotFound
+from statusmsg.throttling import AnonRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, NotAuthenticated):
+        exc = _anonymous_throttled(context) or exc
     for exception_class, (status_code, code) in DOMAIN_ERRORS.items():
         if isinstance(exc, exception_class):
             logger.info("api error code=%s status=%s", code, status_code)
@@ -53,3 +57,18 @@ def domain_error_body(exc: Exception) -> dict:
         body["task_id"] = str(exc.task_id)
     return body
 
+
+
+def _anonymous_throttled(context) -> Throttled | None:
+    """Return Throttled when this anonymous caller is over the anonymous rate, else None.
+
+    DRF checks permissions before throttles, so a call without credentials is refused (401)
+    before any throttle counts it; counting the refusals here rate-limits those callers too.
+    """
+    request, view = context.get("request"), context.get("view")
+    if request is None or view is None:
+        return None
+    throttle = AnonRateThrottle()
+    if throttle.allow_request(request, view):
+        return None
+    return Throttled(wait=throttle.wait())

@@ -1,9 +1,12 @@
 """POST /api/auth/token: DRF's ObtainAuthToken, bounded, throttled and watched by django-axes."""
 
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import parsers, serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
 
 from statusmsg.parsers import BoundedJSONParser
 from statusmsg.throttling import AnonRateThrottle
@@ -38,7 +41,14 @@ class TokenView(ObtainAuthToken):
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        # A token is a login: the signal lets django-axes clear the failures (AXES_RESET_ON_SUCCESS)
+        # and Django record last_login, as the login page does.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 obtain_auth_token = TokenView.as_view()
