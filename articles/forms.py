@@ -53,6 +53,7 @@ class BulkAnalysisForm(forms.Form):
     force = forms.BooleanField(required=False, label="Analyze again URLs this model has already analyzed")
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         # Read per form: the configured LLM models can change with the settings.
         models = available_models()
