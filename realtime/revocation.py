@@ -91,10 +91,13 @@ def _user_deleted(sender, instance, **kwargs) -> None:
 
 def connect_receivers() -> None:
     """Connect the receivers above (RealtimeConfig.ready); idempotent through dispatch_uid."""
-    from rest_framework.authtoken.models import Token
+    from rest_framework.authtoken.models import Token, TokenProxy
 
     user_model = get_user_model()
     user_logged_out.connect(_logged_out, dispatch_uid="realtime.revocation.logged_out")
-    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="realtime.revocation.token_deleted")
+    # The admin deletes tokens as TokenProxy rows, and a signal's sender is the instance's class.
+    for token_model in (Token, TokenProxy):
+        post_delete.connect(_token_deleted, sender=token_model,
+                            dispatch_uid=f"realtime.revocation.{token_model.__name__}_deleted")
     post_save.connect(_user_saved, sender=user_model, dispatch_uid="realtime.revocation.user_saved")
     post_delete.connect(_user_deleted, sender=user_model, dispatch_uid="realtime.revocation.user_deleted")

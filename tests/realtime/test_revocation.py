@@ -2,7 +2,7 @@
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.models import Token, TokenProxy
 
 from realtime import revocation
 
@@ -68,11 +68,12 @@ async def test_a_password_change_closes_every_session_socket_but_not_token_socke
     await script.disconnect()
 
 
-async def test_deleting_a_token_closes_the_sockets_opened_with_it(user, token_of, django_user_model):
+@pytest.mark.parametrize("model", [Token, TokenProxy])  # the admin deletes TokenProxy rows
+async def test_deleting_a_token_closes_the_sockets_opened_with_it(model, user, token_of):
     key = await amake(token_of)(user)
     by_token = await badge_socket(token=key)
     by_session = await badge_socket(session=(await amake(logged_in_client)(user)).cookies["sessionid"].value)
-    await amake(lambda: Token.objects.filter(key=key).delete())()
+    await amake(lambda: model.objects.filter(key=key).delete())()
     assert await closed_with(by_token) == 4401
     assert await still_open(by_session)
     await by_session.disconnect()
