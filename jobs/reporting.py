@@ -5,6 +5,7 @@ written at most once per PROGRESS_INTERVAL (the first call and the last item alw
 a million-item job costs a few hundred UPDATEs, not a million.
 """
 
+import math
 import time
 
 from django.db import transaction
@@ -40,6 +41,13 @@ def report_batch(progress_callback, batch_completed: int, total_batches: int, **
         report(batch_completed, total_batches, **info)
 
 
+# The clock is read every few calls, not on every one: a read costs more than the rest of a
+# throttled call. How many calls go between reads adapts to the job's pace, so the reads come
+# about CLOCK_CHECKS_PER_INTERVAL times per interval, and every call when calls are slow.
+CLOCK_CHECKS_PER_INTERVAL = 4
+MAX_CALLS_BETWEEN_CLOCK_CHECKS = 32
+
+
 class ProgressReporter:
     """The progress callback of one running task; jobs get its `update` function."""
 
@@ -52,37 +60,91 @@ class ProgressReporter:
         self.interval = app_settings.PROGRESS_INTERVAL if interval is None else interval
         self.clock = clock
         self.writes = 0
-        self.processed = 0
-        self.current = None
         # Set (by the heartbeat thread, or by a write) when the row asks the job to stop.
-        # A plain attribute, not an Event: the check sits on the per-item hot path.
         self.stop_requested = False
-        self._next_write_at = float("-inf")  # the first call always writes
-        self._last_item = total_items if total_items > 0 else float("inf")
         self._written = (None, None)  # (processed, current) as last written to the row
         # What the worker hands a job: a plain function (cheaper to call than the instance,
         # and this runs once per item) that also carries set_total and report_batch.
         self.update = self._make_update()
 
+    @property
+    def processed(self) -> int:
+        """The processed count the job last reported."""
+        return self._latest()[0]
+
+    @property
+    def current(self):
+        """The current item the job last reported."""
+        return self._latest()[1]
+
     def request_stop(self) -> None:
+        """Make the job's next call raise JobCancelled (called from the heartbeat thread too)."""
         self.stop_requested = True
+        self._check_next_call()
 
     def _make_update(self):
+        # The hot path's state lives in this closure's cells, not on the instance: a cell is
+        # cheaper to read and write than an attribute, and this runs once per item.
         reporter = self
+        clock = self.clock
+        interval = self.interval
+        latest_processed, latest_current = 0, None
+        last_item = self.total_items if self.total_items > 0 else float("inf")
+        calls_left = 1  # calls until the next clock check; the first call checks (and writes)
+        calls_per_check = 1
+        checked_at = None  # when the clock was last read
+        next_write_at = float("-inf")
 
         def update_progress(processed: int, current=None) -> None:
             """Report processed items (and the current one); the old system's signature."""
+            nonlocal latest_processed, latest_current, calls_left
             # Record first: the job reported this item done even if it must stop now.
-            reporter.processed = processed
-            reporter.current = current
-            # The hot path: one clock read and a few comparisons, nothing else.
-            if (processed < reporter._last_item and reporter.clock() < reporter._next_write_at
-                    and not reporter.stop_requested):
+            latest_processed = processed
+            latest_current = current
+            calls_left -= 1
+            # The hot path: a countdown and one comparison, nothing else.
+            if calls_left and processed < last_item:
                 return
+            check(processed)
+
+        def check(processed: int) -> None:
+            nonlocal calls_left, calls_per_check, checked_at, next_write_at
+            calls_made = calls_per_check - calls_left
+            calls_left = 1  # until the pace is known below; a call after a JobCancelled raises again
             if reporter.stop_requested:
                 raise JobCancelled()
-            reporter._write(reporter.clock())
+            now = clock()
+            if interval <= 0 or checked_at is None:
+                calls_per_check = 1  # no pace known yet (or every call may write)
+            else:
+                # Aim for CLOCK_CHECKS_PER_INTERVAL reads per interval at the pace just seen, at
+                # most doubling at a time, so one quick stretch does not set a long countdown.
+                elapsed = now - checked_at
+                wanted = calls_made * interval / (CLOCK_CHECKS_PER_INTERVAL * elapsed) if elapsed > 0 else math.inf
+                calls_per_check = max(1, int(min(MAX_CALLS_BETWEEN_CLOCK_CHECKS, 2 * calls_made, wanted)))
+            checked_at = now
+            calls_left = calls_per_check
+            if processed >= last_item or now >= next_write_at:
+                next_write_at = now + interval
+                reporter._write()
 
+        def check_next_call() -> None:
+            # Runs in the heartbeat thread too. Should this store be lost to the job thread's
+            # own decrement (a one-bytecode window), the stop still lands within
+            # MAX_CALLS_BETWEEN_CLOCK_CHECKS calls, and the next beat requests it again.
+            nonlocal calls_left
+            calls_left = 1
+
+        def set_last_item(total_items: int) -> None:
+            nonlocal last_item
+            last_item = total_items if total_items > 0 else float("inf")
+
+        def latest() -> tuple:
+            return latest_processed, latest_current
+
+        self._check_next_call = check_next_call
+        self._set_last_item = set_last_item
+        self._latest = latest
         update_progress.set_total = self.set_total
         update_progress.report_batch = self.report_batch
         return update_progress
@@ -93,7 +155,7 @@ class ProgressReporter:
     def set_total(self, total_items: int) -> None:
         """Set the item count of a job that learns it only while running (and write it)."""
         self.total_items = total_items
-        self._last_item = total_items if total_items > 0 else float("inf")
+        self._set_last_item(total_items)
         TaskInfo.objects.filter(pk=self.task_id, status=Status.RUNNING).update(
             total_items=total_items, seq=F("seq") + 1
         )
@@ -113,19 +175,18 @@ class ProgressReporter:
 
     def flush(self) -> None:
         """Write the latest progress if a throttled call left it unwritten."""
-        if (self.processed, self.current) != self._written:
-            self._write(self.clock(), check_cancel=False)
+        if self._latest() != self._written:
+            self._write(check_cancel=False)
 
-    def _write(self, now: float, check_cancel: bool = True) -> None:
-        self._next_write_at = now + self.interval
-        self._written = (self.processed, self.current)
+    def _write(self, check_cancel: bool = True) -> None:
+        processed, current = self._written = self._latest()
         self.writes += 1
         fields = {
-            "processed_items": self.processed,
-            "current_item": "" if self.current is None else str(self.current)[:CURRENT_ITEM_MAX_CHARS],
+            "processed_items": processed,
+            "current_item": "" if current is None else str(current)[:CURRENT_ITEM_MAX_CHARS],
         }
         if self.total_items:
-            fields["progress"] = round(min(100.0, 100.0 * self.processed / self.total_items), 2)
+            fields["progress"] = round(min(100.0, 100.0 * processed / self.total_items), 2)
         # One statement: the UPDATE hands back the row it wrote, which is both the cancel
         # check and the snapshot to announce.
         row = lifecycle.touch_running_task(self.task_id, **fields)

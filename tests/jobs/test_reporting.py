@@ -134,3 +134,82 @@ def test_a_progress_write_that_finds_a_cancel_request_stops_the_job(make_task):
     reporter = ProgressReporter(task_id, 10, interval=0)
     with pytest.raises(JobCancelled):
         reporter(1)
+
+
+class FakeClock:
+    """A clock the test moves by hand, counting how often it is read."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+
+def test_a_stop_requested_between_writes_stops_the_very_next_call(make_task):
+    from jobs.exceptions import JobCancelled
+
+    task_id = make_task(total_items=100_000)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 100_000, interval=3600)
+    for processed in range(1, 5001):  # fast calls: the clock is read only every few calls by now
+        reporter(processed)
+    reporter.request_stop()  # what the heartbeat thread does
+    with pytest.raises(JobCancelled):
+        reporter(5001)
+    assert reporter.processed == 5001
+    with pytest.raises(JobCancelled):  # and every call after it
+        reporter(5002)
+
+
+def test_slow_calls_are_written_once_per_interval(make_task):
+    task_id = make_task(total_items=1000)
+    lifecycle.start_task(task_id)
+    clock = FakeClock()
+    reporter = ProgressReporter(task_id, 1000, interval=1.0, clock=clock)
+    written_at = []
+    for processed in range(1, 41):
+        before = reporter.writes
+        reporter(processed)
+        if reporter.writes > before:
+            written_at.append(round(clock.now - 1000.0, 1))
+        clock.now += 0.3
+    # The first call, then the first call at least one interval after the previous write.
+    assert written_at == [0.0, 1.2, 2.4, 3.6, 4.8, 6.0, 7.2, 8.4, 9.6, 10.8]
+
+
+def test_fast_calls_read_the_clock_rarely_and_still_write_about_once_per_interval(make_task):
+    task_id = make_task(total_items=1_000_000)
+    lifecycle.start_task(task_id)
+    clock = FakeClock()
+    reporter = ProgressReporter(task_id, 1_000_000, interval=0.01, clock=clock)
+    calls = 100_000
+    for processed in range(1, calls + 1):
+        reporter(processed)
+        clock.now += 1e-6  # 10,000 calls per interval
+    assert clock.reads <= calls / 16
+    # One write per interval (plus the first), each late by at most a few dozen calls.
+    assert 9 <= reporter.writes <= 11
+    assert TaskInfo.objects.get(pk=task_id).processed_items >= calls - 10_000
+
+
+def test_the_callback_carries_set_total_and_report_batch(make_task):
+    task_id = make_task(total_items=0)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 0, interval=3600)
+    assert reporter.update.set_total.__self__ is reporter
+    assert reporter.update.report_batch.__self__ is reporter
+
+
+def test_a_total_set_after_fast_calls_writes_the_last_item_at_once(make_task):
+    task_id = make_task(total_items=0)
+    lifecycle.start_task(task_id)
+    reporter = ProgressReporter(task_id, 0, interval=3600)
+    for processed in range(1, 1001):
+        reporter.update(processed)
+    reporter.set_total(1001)
+    reporter.update(1001)
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.processed_items, task.progress) == (1001, 100.0)
