@@ -6,11 +6,16 @@ with per-user receipts into its own database, then times, for random users:
     indexes, the first page as two index range scans merged);
   - the naive versions in the same run, on a copy of the table with only a plain user_id index
     (as a ForeignKey gives): one `user = ? OR user IS NULL` query, read state and count in Python.
+  - the unread count end to end through the REST endpoint (GET /api/notifications/unread-count/
+    with Django's test client: URL routing, every middleware, DRF authentication, the view,
+    JSON rendering), authenticated by token and by session.
 Variants are timed in turn for each sampled user, so other load on the machine hits all alike.
-Prints p50 / p99 in milliseconds and the EXPLAIN ANALYZE plans. Target: p50 < 2 ms.
+Prints p50 / p99 in milliseconds and the EXPLAIN ANALYZE plans, then where a REST request's
+time goes: its SQL statements and their time, and cProfile's top entries.
+Targets: p50 < 2 ms for the count, and for the count through the REST endpoint.
 
     .venv/bin/python bench/notifications.py [--users 10000] [--per-user 100] [--system 1000]
-        [--iterations 400] [--reload]
+        [--iterations 400] [--reload] [--rest-only]
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/statusmsg_bench_notif) names
 the database; it is created if missing and its notification tables are reloaded when the
@@ -33,6 +38,8 @@ os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DEBUG", "false")  # as in production: Django does not log every query
+# Settings refuse the development key when DEBUG is off.
+os.environ.setdefault("SECRET_KEY", __import__("secrets").token_urlsafe(50))
 
 
 def ensure_database() -> None:
@@ -280,6 +287,131 @@ def explain(function, user) -> str:
     return "\n  --\n".join(plans)
 
 
+# --- the unread count through the REST endpoint -------------------------------------------
+
+def rest_variants(user_ids: list[int]) -> tuple[dict, list]:
+    """Return the REST variants (token and session auth) for user_ids, and the sessions to delete."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.authtoken.models import Token
+
+    url = reverse("notifications:unread-count")
+    users = list(get_user_model().objects.filter(pk__in=user_ids))
+    tokens = {token.user_id: token.key for token in Token.objects.filter(user_id__in=user_ids)}
+    Token.objects.bulk_create([Token(user=user, key=Token.generate_key()) for user in users if user.pk not in tokens])
+    tokens = {token.user_id: token.key for token in Token.objects.filter(user_id__in=user_ids)}
+    token_client = Client()
+    session_clients = {}
+    for user in users:
+        session_clients[user.pk] = Client()
+        session_clients[user.pk].force_login(user)
+    sessions = [client.session.session_key for client in session_clients.values()]
+
+    def by_token(user):
+        response = token_client.get(url, headers={"authorization": f"Token {tokens[user.pk]}"})
+        assert response.status_code == 200, response.status_code
+        return response
+
+    def by_session(user):
+        response = session_clients[user.pk].get(url)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    shipped_count = services.get_unread_count
+    precompiled_count = precompiled_unread_count()
+
+    def by_token_precompiled(user):
+        # The same request, with the view's count swapped for the prototype below.
+        services.get_unread_count = precompiled_count
+        try:
+            return by_token(user)
+        finally:
+            services.get_unread_count = shipped_count
+
+    probe = users[0]
+    for user in users[:20]:
+        assert precompiled_count(user) == shipped_count(user)
+    assert by_token(probe).json()["count"] == services.get_unread_count(probe)
+    assert by_session(probe).json()["count"] == services.get_unread_count(probe)
+    assert by_token_precompiled(probe).json()["count"] == services.get_unread_count(probe)
+    return {"unread count via REST, token auth (test client, end to end)": by_token,
+            "unread count via REST, session auth (test client, end to end)": by_session,
+            "unread count via REST, token auth, count precompiled (prototype)": by_token_precompiled}, sessions
+
+
+def precompiled_unread_count():
+    """Return a prototype get_unread_count: the shipped query's SQL, built once, sent with the user's id.
+
+    What it measures is the ORM's cost of building and compiling the count (an OR over an
+    Exists subquery) on every call; a change to notifications/ could keep the SQL text once.
+    """
+    compiled: dict = {}
+
+    def count(user) -> int:
+        if not compiled:
+            sql, params = Notification.objects.unread_for(user).values("pk").query.sql_with_params()
+            compiled["sql"] = f"SELECT COUNT(*) FROM ({sql}) AS unread"
+            compiled["params"] = list(params)
+            compiled["user_slots"] = [index for index, value in enumerate(params)
+                                      if type(value) is int and value == user.pk]
+        params = list(compiled["params"])
+        for index in compiled["user_slots"]:
+            params[index] = user.pk
+        with connection.cursor() as cursor:
+            cursor.execute(compiled["sql"], params)
+            return cursor.fetchone()[0]
+
+    return count
+
+
+def rest_breakdown(variants: dict, user_ids: list[int]) -> None:
+    """Print where a REST request's time goes: SQL statements and their time, then cProfile."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.contrib.auth import get_user_model
+
+    users = list(get_user_model().objects.filter(pk__in=user_ids))
+    for name, function in variants.items():
+        statements: list[str] = []
+        sql_time = [0.0]
+
+        def timed(execute, sql_text, params, many, context, statements=statements, sql_time=sql_time):
+            started = time.perf_counter()
+            try:
+                return execute(sql_text, params, many, context)
+            finally:
+                sql_time[0] += time.perf_counter() - started
+                statements.append(sql_text)
+
+        totals = []
+        with connection.execute_wrapper(timed):
+            for user in users:
+                started = time.perf_counter()
+                function(user)
+                totals.append(time.perf_counter() - started)
+        print(f"\n{name}: {len(statements) / len(users):.1f} SQL statements/request, "
+              f"mean {statistics.mean(totals) * 1000:.3f} ms/request of which SQL "
+              f"{sql_time[0] / len(users) * 1000:.3f} ms"
+              f" (round trip and execution), Python {(sum(totals) - sql_time[0]) / len(users) * 1000:.3f} ms")
+        for statement in dict.fromkeys(" ".join(s.split())[:150] for s in statements[-6:]):
+            print(f"    {statement}")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for user in users:
+            function(user)
+        profiler.disable()
+        for order, count in (("cumulative", 30), ("tottime", 12)):
+            output = io.StringIO()
+            pstats.Stats(profiler, stream=output).strip_dirs().sort_stats(order).print_stats(count)
+            lines = [line for line in output.getvalue().splitlines() if line.strip()]
+            table = lines[lines.index(next(line for line in lines if "ncalls" in line)):]
+            print(f"  cProfile over {len(users)} requests, top {count} by {order} time:")
+            print("\n".join("    " + line for line in table))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
@@ -287,6 +419,7 @@ def main() -> None:
     parser.add_argument("--system", type=int, default=1_000)
     parser.add_argument("--iterations", type=int, default=400, help="users sampled per measurement")
     parser.add_argument("--reload", action="store_true")
+    parser.add_argument("--rest-only", action="store_true", help="time only the count, in SQL and through REST")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -310,17 +443,28 @@ def main() -> None:
     assert services.get_unread_count(probe) == naive_unread_count(probe)
     assert [row.pk for row in page] == [row.pk for row in naive_first_page(probe)], "naive page differs"
 
+    rest, sessions = rest_variants(sample)
     variants = {
         "baseline: the cheapest ORM query (one user by pk)":
             lambda user: get_user_model().objects.filter(pk=user.pk).exists(),
         "unread count (shipped: SQL count on the indexes)": services.get_unread_count,
-        "unread count (naive: no composite index, counted in Python)": naive_unread_count,
-        "unread count (SQL count, but no composite index)": sql_count_without_composite_index,
-        "first page of 50 (shipped: UNION ALL of two index range scans)": services.get_user_notifications,
-        "first page of 50 (naive: one OR query, sorted, read state in Python)": naive_first_page,
+        **rest,
     }
+    if not args.rest_only:
+        variants.update({
+            "unread count (naive: no composite index, counted in Python)": naive_unread_count,
+            "unread count (SQL count, but no composite index)": sql_count_without_composite_index,
+            "first page of 50 (shipped: UNION ALL of two index range scans)": services.get_user_notifications,
+            "first page of 50 (naive: one OR query, sorted, read state in Python)": naive_first_page,
+        })
     # Round robin, user by user: other load on the machine then falls on every variant alike.
     results = timed_round_robin(variants, sample)
+    if args.rest_only:
+        results["  shipped unread count, SQL round trip only"] = timed_sql(services.get_unread_count, sample)
+        report(results)
+        rest_breakdown(rest, sample[:200])
+        delete_sessions(sessions)
+        return
     # The same statements without Django: what the database and the round trip cost.
     results["  shipped unread count, SQL round trip only"] = timed_sql(services.get_unread_count, sample)
     results["  shipped first page, SQL round trip only"] = timed_sql(services.get_user_notifications, sample)
@@ -338,9 +482,25 @@ def main() -> None:
     print("  unread count:\n" + explain(naive_unread_count, probe))
     print("  first page:\n" + explain(naive_first_page, probe))
 
+    report(results)
+    rest_breakdown(rest, sample[:200])
+    delete_sessions(sessions)
+
+
+def report(results: dict[str, list[float]]) -> None:
     print(f"\n{'query':<72} timings over random users")
     for name, samples in results.items():
         print(f"{name:<72} {percentiles(samples)}   (n={len(samples)})")
+    for name, samples in results.items():
+        if "via REST" in name:
+            p50 = statistics.median(samples) * 1000
+            print(f"{name}: p50 {p50:.3f} ms (target <= 2 ms: {'met' if p50 <= 2 else 'missed'})")
+
+
+def delete_sessions(keys: list[str]) -> None:
+    from django.contrib.sessions.models import Session
+
+    Session.objects.filter(session_key__in=keys).delete()
 
 
 if __name__ == "__main__":
