@@ -13,19 +13,24 @@ names its credential:
 - token deleted: that token's sockets (DRF's token is independent of the password);
 - user deactivated or deleted: every socket of the user.
 
-Delivery is at most once, like every push: a socket that missed it during a Redis outage
-stays open until it reconnects, when the handshake checks the credentials again.
+Delivery is at most once, like every push (the publisher retries it after an outage, if its
+process lives on); so when the channel layer comes back after an outage, each socket checks
+its credentials again (still_valid) before it re-sends its state.
 """
 
 import hashlib
 import logging
+from importlib import import_module
 
+from channels.auth import get_user
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from . import publisher
+from .auth import user_for_token
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,21 @@ def revokes(event: dict, credential: tuple[str, str | None]) -> bool:
     """True when an auth.revoked event names the credential (kind, digest)."""
     kind, key = credential
     return event["kind"] == ALL or (event["kind"] == kind and event.get("key") in (None, key))
+
+
+async def still_valid(scope, user_id) -> bool:
+    """Check again, in the database, that the credentials a socket opened with still admit user_id."""
+    token = scope.get("auth_token")
+    if token:
+        user = await user_for_token(token)
+    else:
+        session_key = getattr(scope.get("session"), "session_key", None)
+        if not session_key:
+            return True  # authenticated some other way (a test's scope): nothing to check
+        # A fresh store: the handshake's one keeps what it read then.
+        fresh = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        user = await get_user({"session": fresh})
+    return user.is_authenticated and user.pk == user_id
 
 
 def publish_revoked(user_id, kind: str, key: str | None = None) -> None:

@@ -167,7 +167,7 @@ class JobStreamConsumer(GuardedJsonConsumer):
         The layer says so only once Redis has confirmed the re-subscription, so an update
         published after this read reaches the socket too; seq drops what it already sent.
         """
-        if not self.ready or self.closing:
+        if not self.ready or self.closing or not await self.credentials_hold():
             return
         messages = await self.snapshots()
         for job_id in list(self.subscribed_jobs):

@@ -155,6 +155,16 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         if not self.closing and self.credential is not None and revocation.revokes(event, self.credential):
             await self.refuse(CLOSE_REVOKED, f"credentials revoked ({event['kind']})")
 
+    async def credentials_hold(self) -> bool:
+        """Check the socket's credentials again; close it 4401 and return False when they no longer hold.
+
+        For after a layer outage, during which a revocation may have been lost.
+        """
+        if await revocation.still_valid(self.scope, self.user_id):
+            return True
+        await self.refuse(CLOSE_REVOKED, "credentials no longer valid")
+        return False
+
     async def layer_disconnected(self, event: dict) -> None:
         """Keep the socket: nothing can arrive meanwhile, and a new handshake would fail anyway."""
 

@@ -43,8 +43,9 @@ class NotificationConsumer(GuardedJsonConsumer):
         await self.send_unread_count()
 
     async def layer_reconnected(self, event):
-        # Notifications published while the layer was away are lost: count again.
-        if self.ready and not self.closing:
+        # Notifications published while the layer was away are lost: count again (and a
+        # revocation may have been lost too).
+        if self.ready and not self.closing and await self.credentials_hold():
             await self.notifications_changed(event)
 
     async def send_unread_count(self):

@@ -109,3 +109,30 @@ def test_no_key_travels_in_a_revocation(user, monkeypatch):
     revocation.publish_revoked(user.pk, revocation.TOKEN, "secret-token-key")
     assert sent == [{"type": "auth.revoked", "kind": "token", "key": revocation.digest("secret-token-key")}]
     assert "secret-token-key" not in str(sent)
+
+
+@pytest.fixture
+def revocations_lost(monkeypatch):
+    """As if every revocation were published while Redis was down, and its publisher then died."""
+    monkeypatch.setattr(revocation, "publish_revoked", lambda *args: None)
+
+
+async def test_a_revocation_lost_in_an_outage_closes_the_socket_when_the_layer_is_back(user, token_of,
+                                                                                        revocations_lost):
+    from channels.layers import get_channel_layer
+
+    from realtime.groups import auth_group
+
+    tab = await amake(logged_in_client)(user)
+    key = await amake(token_of)(user)
+    by_session = await badge_socket(session=tab.cookies["sessionid"].value)
+    by_token = await badge_socket(token=key)
+    kept = await badge_socket(session=(await amake(logged_in_client)(user)).cookies["sessionid"].value)
+    await amake(tab.logout)()
+    await amake(lambda: Token.objects.filter(key=key).delete())()
+    assert await nothing_more(by_session) and await nothing_more(by_token)  # nothing arrived
+    await get_channel_layer().group_send(auth_group(user.pk), {"type": "layer.reconnected"})
+    assert await closed_with(by_session) == 4401
+    assert await closed_with(by_token) == 4401
+    assert (await receive(kept))["type"] == "unread_count"  # still valid: it only counts again
+    await kept.disconnect()
