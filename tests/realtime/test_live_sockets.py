@@ -323,3 +323,44 @@ def test_the_first_push_after_a_redis_restart_goes_through_on_a_fresh_connection
     finally:
         listener.close()
         restarted.stop()
+
+
+def test_a_subscription_dropped_by_redis_is_restored_and_the_sockets_resynced(private_redis, user):
+    """Redis stays up but drops daphne's subscriber (CLIENT KILL, as its pub/sub output-buffer limit
+    does): no push fails, so only the socket's own resync can bring the state missed meanwhile."""
+    import redis
+
+    web = Daphne(REDIS_URL=private_redis.url).start()
+    job_id = str(lifecycle.create_task(name="job", total_items=5, owner=user))
+    token = token_for(web)
+
+    async def scenario():
+        job = Watched(await connect(web, f"/ws/bulk-process/{job_id}", token), "job")
+        badge = Watched(await connect(web, "/ws/notifications/", token), "badge")
+        await asyncio.sleep(0.5)
+
+        def change_then_drop_the_subscriber():
+            TaskInfo.objects.filter(pk=job_id).update(status=Status.COMPLETED, processed_items=5,
+                                                      completed_at=timezone.now(), seq=F("seq") + 1)
+            Notification.objects.create(user=user, type="system", title="missed", message="x")
+            redis.Redis.from_url(private_redis.url).client_kill_filter(_type="pubsub")
+            return TaskInfo.objects.get(pk=job_id).seq, services.get_unread_count(user)
+
+        seq, unread = await run_in_thread(change_then_drop_the_subscriber)
+        dropped = time.monotonic()
+        async with asyncio.timeout(10):
+            while not ((last := job.last_job_update(job_id)) and last[1]["seq"] == seq
+                       and (count := badge.last_count()) and count[1] == unread):
+                await asyncio.sleep(0.05)
+        waited = max(last[0], count[0]) - dropped
+        for watched in (job, badge):
+            assert not watched.reader.done()
+            await watched.socket.close()
+        return waited
+
+    try:
+        waited = asyncio.run(scenario())
+    finally:
+        web.stop()
+    print(f"subscriber dropped -> final message in {waited:.2f}s")
+    assert waited < 5
