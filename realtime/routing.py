@@ -3,7 +3,7 @@
 from django.urls import re_path
 
 from .consumers import BulkProcessConsumer, TaskFeedConsumer, TopicConsumer
-from .consumers.base import CLOSE_NOT_FOUND
+from .consumers.guarded import CLOSE_NOT_FOUND, refuse_unopened
 from .consumers.notifications import NotificationConsumer
 
 
@@ -14,11 +14,7 @@ async def unknown_path(scope, receive, send) -> None:
     crashed application and answers with HTTP 500. A plain ASGI callable, not a consumer:
     it opens no channel-layer subscription and reads nothing.
     """
-    if (await receive())["type"] == "websocket.connect":
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": CLOSE_NOT_FOUND})
-    while (await receive())["type"] != "websocket.disconnect":
-        pass
+    await refuse_unopened(receive, send, CLOSE_NOT_FOUND)
 
 
 websocket_urlpatterns: list = [

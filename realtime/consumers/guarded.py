@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 CLOSE_POLICY_VIOLATION = 1008  # flooding
 CLOSE_TOO_BIG = 1009
 CLOSE_SERVICE_RESTART = 1012  # the server lost its event stream: reconnect for a fresh snapshot
+CLOSE_TRY_AGAIN_LATER = 1013  # the channel layer is down: no socket can follow anything yet
 CLOSE_REVOKED = 4401  # logged out, password changed or token deleted
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -44,6 +45,15 @@ async def refuse_handshake(consumer, code: int) -> None:
     consumer.closing = True
     await consumer.accept()
     await consumer.close(code=code)
+
+
+async def refuse_unopened(receive, send, code: int) -> None:
+    """Refuse a handshake that never reached a consumer: accept, close with code, wait for the end."""
+    if (await receive())["type"] == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": code})
+    while (await receive())["type"] != "websocket.disconnect":
+        pass
 
 
 class GuardedJsonConsumer(AsyncWebsocketConsumer):
@@ -71,6 +81,13 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if getattr(self, "channel_name", None) is not None:
+                raise
+            # The layer could not open this socket's channel (Redis is down): answer 1013
+            # instead of a crashed application (an HTTP 500 and a traceback per attempt).
+            logger.warning("refusing socket path=%s: channel layer unavailable: %r", scope.get("path"), exc)
+            await refuse_unopened(receive, send, CLOSE_TRY_AGAIN_LATER)
         finally:
             # However the consumer ends (a close, a crash in a handler, daphne cancelling a
             # slow one), leave every group: channels-redis forgets only the socket's own

@@ -44,3 +44,10 @@ class StaleOnceLayer(RecordingLayer):
         if not StaleOnceLayer.failed:
             StaleOnceLayer.failed = True
             raise ConnectionError("Connection closed by server.")
+
+
+class UnreachableLayer(RecordingLayer):
+    """Open no channel, like the pub/sub layer while Redis is down (new_channel subscribes in Redis)."""
+
+    async def new_channel(self, prefix="specific."):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")

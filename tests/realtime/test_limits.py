@@ -145,3 +145,10 @@ async def test_a_trusted_origin_from_settings_is_allowed(user, session_of, setti
     assert connected
     assert not await nothing_more(communicator)  # the count arrives
     await communicator.disconnect()
+
+
+async def test_a_handshake_while_the_layer_is_down_is_closed_1013_not_crashed(user, token_of, settings, caplog):
+    token = await amake(token_of)(user)
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.realtime.layers.UnreachableLayer"}}
+    assert await handshake_refusal("/ws/notifications/", token=token) == 1013  # the client retries later
+    assert "channel layer unavailable" in caplog.text

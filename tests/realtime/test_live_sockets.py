@@ -138,6 +138,11 @@ def test_sockets_open_through_a_redis_restart_end_with_the_final_state(private_r
         await asyncio.to_thread(private_redis.process.wait, 5)
         await asyncio.sleep(1.5)  # daphne notices, and keeps the sockets open
         assert all(not watched.reader.done() for watched in sockets), "a socket closed during the outage"
+        # A new socket cannot follow anything yet: refused with 1013 (try again later), not a crash.
+        async with connect(web, "/ws/notifications/", token) as refused:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await refused.recv()
+        assert closed.value.rcvd.code == 1013
         await run_in_thread(change_rows_while_redis_is_down)
         seqs, unread = await run_in_thread(final_state)
         await asyncio.to_thread(PrivateRedis(port=private_redis.port).start)
