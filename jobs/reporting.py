@@ -62,7 +62,9 @@ class ProgressReporter:
         self.writes = 0
         # Set (by the heartbeat thread, or by a write) when the row asks the job to stop.
         self.stop_requested = False
-        self._written = (None, None)  # (processed, current) as last written to the row
+        # (processed, current) as last written to the row; a new row holds (0, nothing), so a
+        # job that reports nothing costs no progress write at its end (finish_task writes the count).
+        self._written = (0, None)
         # What the worker hands a job: a plain function (cheaper to call than the instance,
         # and this runs once per item) that also carries set_total and report_batch.
         self.update = self._make_update()

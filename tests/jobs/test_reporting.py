@@ -213,3 +213,14 @@ def test_a_total_set_after_fast_calls_writes_the_last_item_at_once(make_task):
     reporter.update(1001)
     task = TaskInfo.objects.get(pk=task_id)
     assert (task.processed_items, task.progress) == (1001, 100.0)
+
+
+def test_flush_writes_nothing_for_a_job_that_reported_nothing(make_task):
+    task_id = make_task(total_items=0)
+    lifecycle.start_task(task_id)
+    seq = TaskInfo.objects.get(pk=task_id).seq
+    reporter = ProgressReporter(task_id, 0, interval=3600)
+    with CaptureQueriesContext(connection) as queries:
+        reporter.flush()
+    assert (queries.captured_queries, reporter.writes) == ([], 0)
+    assert TaskInfo.objects.get(pk=task_id).seq == seq
