@@ -5,13 +5,16 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from statusmsg.api_schema import ErrorSerializer
+
 from . import queries
 from .exceptions import ArticleNotFound
 from .reading_serializers import ArticleListQuerySerializer, ArticleListSerializer, ArticleSerializer
 
 
 class ArticleListView(APIView):
-    @extend_schema(parameters=[ArticleListQuerySerializer], responses={200: ArticleListSerializer})
+    @extend_schema(operation_id="articles_list", parameters=[ArticleListQuerySerializer],
+                   responses={200: ArticleListSerializer})
     def get(self, request):
         query = ArticleListQuerySerializer.from_query(request.query_params)
         limit, offset = query.pop("limit"), query.pop("offset")
@@ -23,7 +26,8 @@ class ArticleListView(APIView):
 
 
 class ArticleDetailView(APIView):
-    @extend_schema(responses={200: ArticleSerializer, 404: OpenApiResponse(description="No such article")})
+    @extend_schema(operation_id="articles_retrieve",
+                   responses={200: ArticleSerializer, 404: OpenApiResponse(ErrorSerializer, "No such article")})
     def get(self, request, article_id):
         try:
             article = queries.get_article(article_id)

@@ -5,16 +5,18 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from statusmsg.api_schema import ErrorSerializer
+
 from .exceptions import NothingToRetry
 from .retry import retry_failed
 from .serializers import TaskStartedSerializer
 
 
 class RetryFailedView(APIView):
-    @extend_schema(request=None, responses={
+    @extend_schema(operation_id="background_tasks_task_retry_failed", request=None, responses={
         202: TaskStartedSerializer,
-        404: OpenApiResponse(description="No such task of yours"),
-        409: OpenApiResponse(description="Not a finished bulk analysis, or none of its URLs failed"),
+        404: OpenApiResponse(ErrorSerializer, "No such task of yours"),
+        409: OpenApiResponse(ErrorSerializer, "Not a finished bulk analysis, or none of its URLs failed"),
     })
     def post(self, request, task_id):
         try:
