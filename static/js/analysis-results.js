@@ -17,13 +17,14 @@
     var url = "/analysis/" + encodeURIComponent(task.dataset.taskId) + "/results";
     fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
-        return response.ok ? response.text() : "";
+        return response.ok && !response.redirected ? response.text() : "";
       })
       .then(function (html) {
         if (!html.trim()) return;
         var holder = document.createElement("div");
         holder.innerHTML = html; // our own server's fragment, rendered with autoescape
         var fresh = holder.querySelector("#analysis-results");
+        if (!fresh) return; // not the fragment (e.g. the login page after the session ended)
         var current = document.getElementById("analysis-results");
         if (current) current.replaceWith(fresh);
         else document.querySelector('[data-section="result"]').before(fresh);
