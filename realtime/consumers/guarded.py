@@ -82,8 +82,8 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         except Exception as exc:
-            if getattr(self, "channel_name", None) is not None:
-                raise
+            if getattr(self, "channel_layer", None) is None or getattr(self, "channel_name", None) is not None:
+                raise  # not new_channel() that failed: a crash, as loud as ever
             # The layer could not open this socket's channel (Redis is down): answer 1013
             # instead of a crashed application (an HTTP 500 and a traceback per attempt).
             logger.warning("refusing socket path=%s: channel layer unavailable: %r", scope.get("path"), exc)

@@ -156,6 +156,12 @@ async def test_the_watched_shard_tells_local_consumers_when_redis_goes_and_comes
     assert received == [{"type": "layer.disconnected"}, {"type": "layer.reconnected"}, {"type": "hello"}]
 
 
+def test_the_asgi_application_installs_the_watch():
+    import statusmsg.asgi  # noqa: F401 - what daphne imports
+
+    assert pubsub.RedisSingleShardConnection._do_receiving is layer_watch._do_receiving
+
+
 _real_sleep = asyncio.sleep
 
 
