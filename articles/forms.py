@@ -109,6 +109,10 @@ class BulkAnalysisForm(forms.Form):
 
 
 class AutoIngestConfigForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     class Meta:
         model = AutoIngestConfig
         fields = ["enabled", "quality_control_enabled", "min_relevance_threshold", "min_content_length",

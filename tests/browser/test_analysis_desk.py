@@ -4,13 +4,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from articles.models import Article
+from articles.models import Article, AutoIngestConfig
 from jobs.models import Status, TaskInfo
 from tests.articles.article_rows import make_article
 from tests.articles.sites import SOLAR_TITLE, site_server  # noqa: F401 - the local web site fixture
 from tests.processes import Daphne, Qcluster
 
-from .conftest import _without_async_unsafe, screenshot
+from .conftest import _without_async_unsafe, log_in, screenshot, set_password
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -130,3 +130,27 @@ def test_a_partly_failed_analysis_shows_its_failures_in_words_and_retries_them(
     # Both fail again, so the retry fails as a whole, and says why.
     page.locator('#task [data-field="status"]:text-is("failed")').wait_for(timeout=60_000)
     assert "all 2 URLs failed" in page.text_content('[data-field="error"]')
+
+
+def test_staff_change_the_auto_ingest_settings_and_run_it_now(daphne, qcluster, page, staff_user):
+    set_password(staff_user, "staff-password")
+    log_in(page, "staff", "staff-password")
+    page.goto("/analysis/new")
+    page.click("text=Auto-ingest settings")
+    page.wait_for_url(lambda url: urlparse(url).path == "/analysis/auto-ingest")
+    page.fill("#id_min_relevance_threshold", "1.5")
+    page.click("#auto-ingest-form button[type=submit]")
+    page.wait_for_selector("text=Enter a number from 0 to 1.")
+    page.fill("#id_min_relevance_threshold", "0.4")
+    page.check("#id_enabled")
+    page.click("#auto-ingest-form button[type=submit]")
+    page.wait_for_selector("text=Auto-ingest settings saved.")
+    config = AutoIngestConfig.load()
+    assert (config.enabled, config.min_relevance_threshold) == (True, 0.4)
+    screenshot(page, "auto-ingest-settings")
+
+    page.click("#run-auto-ingest")
+    page.wait_for_url(lambda url: urlparse(url).path.startswith("/tasks/"))
+    page.locator('#task [data-field="status"]:text-is("completed")').wait_for(timeout=60_000)
+    task = TaskInfo.objects.get(pk=urlparse(page.url).path.split("/")[2])
+    assert (task.kind, task.owner) == ("auto_ingest", staff_user)
