@@ -110,7 +110,7 @@ def task_results(task: TaskInfo) -> dict | None:
         "failed": counts.get("failed", 0) + counts.get("error", 0),
         "not_processed": not_processed,
         # A finished analysis with failed URLs can run them again (articles.retry).
-        "can_retry": task.kind == ANALYSIS_KIND and task.is_finished and bool(retryable_urls(task)),
+        "retry_count": len(retryable_urls(task)),
     }
 
 

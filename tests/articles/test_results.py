@@ -46,7 +46,7 @@ def test_a_partly_failed_analysis_has_failure_rows_first_then_linked_articles(si
     results = task_results(task)
     assert [(row.url, row.outcome) for row in results["rows"]] == [(urls[1], "failed"), (urls[0], "analyzed")]
     assert results["rows"][0].reason == "the site answered 404 NOT FOUND: the page is missing or not public"
-    assert results["can_retry"] and results["failed"] == 1
+    assert results["retry_count"] == 1 and results["failed"] == 1
     assert results["counts"] == [("analyzed", 1), ("failed", 1)]
 
     client.force_login(user)
@@ -75,7 +75,7 @@ def test_a_bulk_save_shows_its_counts_and_error_rows(user):
     assert results["counts"] == [("saved", 2), ("duplicate", 1), ("error", 1)]
     assert [(row.url, row.outcome, row.reason) for row in results["rows"]] == [
         ("nope", "error", "url: Enter a valid URL.")]
-    assert not results["can_retry"]
+    assert not results["retry_count"]
 
 
 def test_an_unfinished_or_other_task_has_no_results_block(user, make_task, client):
@@ -89,3 +89,11 @@ def test_someone_else_s_results_are_a_404(user, other_user, client):
     task_id = start_bulk_analysis(["https://a.example/"], owner=user)
     client.force_login(other_user)
     assert client.get(f"/analysis/{task_id}/results").status_code == 404
+
+
+def test_an_analysis_that_failed_whole_without_a_result_offers_to_retry_all_its_urls(user, client):
+    urls = ["https://a.example/1", "https://a.example/2"]
+    task = finish_with(start_bulk_analysis(urls, owner=user), Status.FAILED, None, error="ImproperlyConfigured: no")
+    assert task_results(task)["retry_count"] == 2
+    client.force_login(user)
+    assert "Retry 2 failed URLs<" in client.get(f"/analysis/{task.pk}/results").content.decode()
