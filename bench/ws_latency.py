@@ -10,7 +10,7 @@ are latency, not queueing. The floors, measured by the same client in the same r
     events at the same pace, published over one socket of its own.
 Targets: p50 <= 1.5x and p99 <= 2x the bare broadcast at 100 sockets; p50 <= 2x at 1,000.
 
-Run: .venv/bin/python bench/ws_latency.py [--sockets 1,100,1000] [--repeat 1]
+Run: .venv/bin/python bench/ws_latency.py [--sockets 1,100,1000] [--repeat 1] [--relay]
 (Redis at REDIS_URL, default redis://127.0.0.1:6379/1; a throwaway SQLite file under var/bench/)
 """
 
@@ -64,20 +64,23 @@ def pace(count: int) -> tuple[int, float]:
     return (200 if count == 1 else 50 if count <= 100 else 15), max(0.02, count / 1000)
 
 
-async def measure_daphne(server, env: dict, count: int, seq: int) -> tuple[list[float], list[float]]:
+async def measure_daphne(server, env: dict, count: int, seq: int, relay: bool = False
+                         ) -> tuple[list[float], list[float]]:
     from channels.layers import get_channel_layer
 
     from realtime.groups import job_group
 
     layer = get_channel_layer()
+    group = "bench.bare" if relay else job_group(env["job_id"])
 
     async def publish(number):
-        await layer.group_send(job_group(env["job_id"]), job_event(env["job_id"], env["user_id"], number))
+        await layer.group_send(group, job_event(env["job_id"], env["user_id"], number))
 
-    sockets = await open_sockets([server.port], f"/ws/bulk-process/{env['job_id']}", env["token"], count, 2)
+    path = "/ws/lean/" if relay else f"/ws/bulk-process/{env['job_id']}"
+    sockets = await open_sockets([server.port], path, env["token"], count, 0 if relay else 2)
     try:
         await asyncio.sleep(0.5)
-        floor = await ping_floor(sockets[0])
+        floor = [] if relay else await ping_floor(sockets[0])
         latencies = await publish_latency(sockets, publish, *pace(count), seq)
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets))
@@ -111,9 +114,10 @@ def ms(values: list[float], fraction: float) -> float:
     return percentile(values, fraction) * 1000
 
 
-async def main(counts: list[int], repeat: int, env: dict) -> None:
+async def main(counts: list[int], repeat: int, env: dict, relay: bool) -> None:
     raise_file_limit(max(counts) + 10)
     server, bare = DaphneProcess(), DaphneProcess.bare_broadcast()
+    relay_server = DaphneProcess("bench.ws_relay_app:application") if relay else None
     print(f"daphne pid={server.pid} layer=RedisPubSubChannelLayer redis={REDIS_URL}; "
           f"bare broadcast pid={bare.pid} (websockets library)")
     seq = 1000
@@ -132,9 +136,17 @@ async def main(counts: list[int], repeat: int, env: dict) -> None:
                       f"bare broadcast p50 {b50:6.2f} ms  p99 {b99:6.2f} ms   ratio p50 {p50 / b50:4.1f}x  "
                       f"p99 {p99 / b99:4.1f}x   ping/pong p50 {ms(floor, 0.5):5.2f} ms  "
                       f"({len(latencies)}/{len(bare_latencies)} deliveries)", flush=True)
+                if relay_server is not None:
+                    relayed, _ = await measure_daphne(relay_server, env, count, seq, relay=True)
+                    seq += pace(count)[0]
+                    print(f"    lean relay (daphne + Channels + Redis, no job consumer): p50 {ms(relayed, 0.5):7.2f} ms"
+                          f"  p99 {ms(relayed, 0.99):7.2f} ms   ratio vs bare p50 {ms(relayed, 0.5) / b50:4.1f}x",
+                          flush=True)
     finally:
         server.stop()
         bare.stop()
+        if relay_server is not None:
+            relay_server.stop()
         env["database"].unlink(missing_ok=True)
     print("\nmedians over repeats, ratio vs the bare broadcast (target):")
     for count, measured in rows.items():
@@ -148,5 +160,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--sockets", default="1,100,1000")
     parser.add_argument("--repeat", type=int, default=1, help="measure every socket count this many times")
+    parser.add_argument("--relay", action="store_true", help="also measure the lean relay on the daphne stack")
     arguments = parser.parse_args()
-    asyncio.run(main([int(n) for n in arguments.sockets.split(",")], arguments.repeat, setup_django()))
+    asyncio.run(main([int(n) for n in arguments.sockets.split(",")], arguments.repeat, setup_django(),
+                     arguments.relay))
