@@ -69,7 +69,8 @@ def main() -> int:
         ensure_admin()
         close_database()
         children.append(start("daphne", "-m", "daphne", "-b", "127.0.0.1", "-p", port, "statusmsg.asgi:application"))
-        children.append(start("qcluster", "manage.py", "qcluster"))
+        # run_cluster, not qcluster: django-q2's own can hang for ever when stopped (see its docstring).
+        children.append(start("cluster", "manage.py", "run_cluster"))
         children.append(start("reaper", "manage.py", "reap_tasks", "--loop"))
         print(f"\nstatusmsg is up: http://127.0.0.1:{port}/tasks/  (API docs /api/docs/, admin /admin/). "
               "Ctrl-C stops everything.\n", flush=True)

@@ -1,0 +1,120 @@
+"""Fault injection on real clusters: each fault ends the running job in a true final row, told once."""
+
+import os
+import signal
+import sys
+import time
+
+import pytest
+from django.db import connection
+
+from jobs.models import Status, TaskInfo
+from tests.jobs.faults import outcome_notices, process_tree, record_timing, still_alive, wait_for_final_row
+from tests.processes import ServerProcess, process_env, wait_for
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
+
+LONG_JOB = {"kind": "counting", "total_items": 100_000, "params": {"items": 100_000, "delay": 0.01}}
+
+
+class Cluster(ServerProcess):
+    """`manage.py run_cluster`: the cluster that make run starts, with its bounded stop."""
+
+    def __init__(self, **env_overrides):
+        super().__init__([sys.executable, "manage.py", "run_cluster"], process_env(**env_overrides), "run_cluster")
+
+
+def telltale(task_id) -> dict:
+    """Return the pid and backend the telltale job reports as its current item, once it has."""
+    current = TaskInfo.objects.values_list("current_item", flat=True).get(pk=task_id)
+    return dict(part.split("=") for part in current.split()) if current.startswith("pid=") else {}
+
+
+def progressed(task_id, items: int = 5) -> bool:
+    return TaskInfo.objects.get(pk=task_id).processed_items >= items
+
+
+def test_a_worker_killed_mid_job_is_failed_by_the_reaper_loop_while_its_cluster_runs(make_task):
+    cluster = Cluster().start()
+    reaper = ServerProcess([sys.executable, "manage.py", "reap_tasks", "--loop", "--interval", "0.5"],
+                           process_env(STATUSMSG_STALE_AFTER=2), "reaper").start()
+    try:
+        task_id = make_task(kind="telltale", total_items=100_000, params={"items": 100_000, "delay": 0.01})
+        worker_pid = int(wait_for(lambda: telltale(task_id).get("pid"), message="the worker's pid"))
+        os.kill(worker_pid, signal.SIGKILL)
+        killed = time.monotonic()
+        task = wait_for_final_row(task_id, timeout=15)
+        took = time.monotonic() - killed
+    finally:
+        reaper.stop()
+        cluster.stop()
+    assert task.status == Status.FAILED and task.error.startswith("Worker lost")
+    assert outcome_notices(task_id) == ["task_failed"]
+    record_timing("SIGKILL of the worker mid-job (STALE_AFTER 2 s, reap every 0.5 s)", took)
+
+
+@pytest.mark.parametrize("to_group", [True, False], ids=["process-group", "main-process"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_cluster_told_to_stop_ends_its_job_failed_and_exits_leaving_no_process(make_task, signum, to_group):
+    cluster = Cluster().start()
+    try:
+        task_id = make_task(**LONG_JOB)
+        wait_for(lambda: progressed(task_id), message="progress")
+        tree = process_tree(cluster.process.pid)
+        (os.killpg if to_group else os.kill)(cluster.process.pid, signum)
+        sent = time.monotonic()
+        task = wait_for_final_row(task_id, timeout=10)
+        row_after = time.monotonic() - sent
+        cluster.process.wait(10)
+        wait_for(lambda: not still_alive(tree), timeout=max(0.1, 10 - (time.monotonic() - sent)),
+                 message="every cluster process to exit")
+        gone_after = time.monotonic() - sent
+    finally:
+        cluster.stop()
+    assert (task.status, task.error) == (Status.FAILED, "Worker stopped by signal")
+    assert 0 < task.result["counted"] < 100_000 and task.processed_items == task.result["counted"]
+    assert outcome_notices(task_id) == ["task_failed"]
+    assert gone_after < 10
+    where = "process group" if to_group else "main process"
+    record_timing(f"{signal.Signals(signum).name} to the cluster's {where} mid-job", row_after,
+                  cluster_gone_after=round(gone_after, 2))
+
+
+def test_a_job_past_its_timeout_ends_failed_at_once_keeping_its_partial_result(make_task, settings):
+    # The timeout the queue applies is set when the job is enqueued (here), the message's
+    # figure where it runs (the cluster): both are 2 s.
+    settings.STATUSMSG = {**settings.STATUSMSG, "TASK_TIMEOUT": 2}
+    cluster = Cluster(STATUSMSG_TASK_TIMEOUT=2).start()
+    try:
+        task_id = make_task(**LONG_JOB)
+        task = wait_for_final_row(task_id, timeout=15)
+        # django-q2 replaces the timed-out worker; the cluster goes on working.
+        next_id = make_task(kind="counting", total_items=3, params={"items": 3})
+        assert wait_for_final_row(next_id).status == Status.COMPLETED
+    finally:
+        cluster.stop()
+    assert (task.status, task.error) == (Status.FAILED, "Timed out after 2 s")
+    assert 0 < task.result["counted"] < 100_000
+    assert outcome_notices(task_id) == ["task_failed"]
+    late = (task.completed_at - task.started_at).total_seconds() - 2
+    assert late < 1
+    record_timing("job past its 2 s timeout (from started_at + 2 s to completed_at)", late)
+
+
+def test_a_job_whose_connection_is_terminated_ends_failed_with_the_real_error(make_task):
+    cluster = Cluster().start()
+    try:
+        task_id = make_task(kind="telltale", total_items=100_000, params={"items": 100_000, "delay": 0.01})
+        backend = int(wait_for(lambda: telltale(task_id).get("backend"), message="the job's backend pid"))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+        terminated = time.monotonic()
+        task = wait_for_final_row(task_id, timeout=10)
+        took = time.monotonic() - terminated
+    finally:
+        cluster.stop()
+    assert task.status == Status.FAILED
+    assert task.error.startswith(("OperationalError", "InterfaceError")), task.error
+    assert 0 < task.result["counted"] < 100_000
+    assert outcome_notices(task_id) == ["task_failed"]
+    record_timing("pg_terminate_backend of the job's connection", took)
