@@ -92,8 +92,8 @@ def _token_deleted(sender, instance, **kwargs) -> None:
     transaction.on_commit(lambda: publish_revoked(user_id, TOKEN, key))
 
 
-def _user_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
-    if created:
+def _user_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    if created or raw:  # raw: loaddata, which changes no one's credentials in use
         return
     user_id = instance.pk
     if not instance.is_active:

@@ -97,6 +97,7 @@ async def test_a_consumer_that_crashes_leaves_no_group_behind(make_job, user, to
     with pytest.raises(ValueError, match="No handler"):
         await communicator.wait(timeout=2)
     assert subscriptions_of(channel) == []
+    assert user.pk not in socket_slots._local  # and its slot is free again
 
 
 async def test_a_normal_close_leaves_no_group_behind(make_job, user, token_of):
