@@ -19,7 +19,8 @@ Targets: p50 < 2 ms for the count, and for the count through the REST endpoint.
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/statusmsg_bench_notif) names
 the database; it is created if missing and its notification tables are reloaded when the
-sizes differ (or with --reload).
+sizes differ (or with --reload). REDIS_URL (default redis://127.0.0.1:6379/1) is the Redis
+the API throttles count in.
 """
 
 import argparse
@@ -38,6 +39,9 @@ os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DEBUG", "false")  # as in production: Django does not log every query
+# The REST requests go through the API throttles, which count in Redis.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+os.environ.setdefault("CHANNEL_PREFIX", f"benchnotif{os.getpid()}")
 # Settings refuse the development key when DEBUG is off.
 os.environ.setdefault("SECRET_KEY", __import__("secrets").token_urlsafe(50))
 
