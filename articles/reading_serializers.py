@@ -7,7 +7,9 @@ from .models import Article
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 SENTIMENTS = ("positive", "neutral", "negative")
-LIMIT_MESSAGE = f"Ensure limit is an integer from 1 to {MAX_LIMIT}."
+# Word for word the task list's (jobs.pagination), so a client learns one rule.
+LIMIT_MESSAGE = f"Expected a whole number of at least 1 and at most {MAX_LIMIT}."
+OFFSET_MESSAGE = "Expected a whole number of at least 0."
 
 
 class ArticleSerializer(serializers.ModelSerializer):
@@ -33,10 +35,10 @@ class ArticleListQuerySerializer(serializers.Serializer):
     min_relevance = serializers.FloatField(min_value=0, max_value=1, required=False, default=None)
     q = serializers.CharField(max_length=200, required=False, default="",
                               help_text="Words in title, summary, url or source.")
-    # The same bounds and words as the task list's limit, so a client learns one rule.
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, error_messages={
         "invalid": LIMIT_MESSAGE, "min_value": LIMIT_MESSAGE, "max_value": LIMIT_MESSAGE})
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, default=0, error_messages={
+        "invalid": OFFSET_MESSAGE, "min_value": OFFSET_MESSAGE})
 
     @classmethod
     def from_query(cls, query_params) -> dict:

@@ -76,7 +76,10 @@ def test_bad_query_values_are_a_400_naming_the_field(api, query, field):
 
 
 def test_limit_error_says_the_allowed_range(api):
-    assert api.get("/api/articles?limit=0").json()["limit"] == ["Ensure limit is an integer from 1 to 500."]
+    message = ["Expected a whole number of at least 1 and at most 500."]
+    assert api.get("/api/articles?limit=0").json()["limit"] == message
+    assert api.get("/api/articles?limit=abc").json()["limit"] == message
+    assert api.get("/api/articles?offset=-1").json()["offset"] == ["Expected a whole number of at least 0."]
     assert api.get("/api/articles?limit=500").status_code == 200
 
 
