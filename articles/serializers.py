@@ -1,7 +1,8 @@
 """Request and response shapes of the article workloads (bulk save, analysis, auto-ingest, keyword checks)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import URLValidator
+from django.core.validators import RegexValidator, URLValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from statusmsg.api_input import KnownFieldsOnly, StrictIntegerField
@@ -18,19 +19,46 @@ _http_url = URLValidator(schemes=["http", "https"])
 MAX_CONTENT_LENGTH = 200_000
 
 
+# The urls the API takes: http(s), lowercase host names of up to 3 labels and a TLD (so never
+# over URLValidator's 253-character host limit) or localhost or IPv4, an optional port, and RFC 3986 characters in
+# path, query and fragment. The schema states this pattern and the server enforces it, so the two
+# agree; URLValidator still runs after it.
+_URI_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_HOST = rf"(?:(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.){{1,3}}[a-z]{{2,20}}|localhost|(?:{_OCTET}\.){{3}}{_OCTET})"
+HTTP_URL_PATTERN = (
+    rf"^https?://{_HOST}(?::[0-9]{{1,5}})?"
+    rf"(?:/(?:{_URI_CHAR}|/)*)?(?:\?(?:{_URI_CHAR}|[/?])*)?(?:#(?:{_URI_CHAR}|[/?])*)?$"
+)
+_matches_http_url_pattern = RegexValidator(HTTP_URL_PATTERN, "Enter a valid http or https URL.")
+HTTP_URL_SCHEMA = {"type": "string", "format": "uri", "pattern": HTTP_URL_PATTERN, "minLength": 1, "maxLength": 2000}
+
+
+@extend_schema_field(HTTP_URL_SCHEMA)
+class HttpUrlField(serializers.CharField):
+    """An http(s) URL, checked with the other urls in validate_urls (so errors name the index)."""
+
+
+@extend_schema_field(HTTP_URL_SCHEMA)
+class HttpUrlModelField(serializers.URLField):
+    """An article's url: http or https only (URLField alone also takes ftp)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators += [_http_url, _matches_http_url_pattern]
+
+
 class BulkArticleSerializer(KnownFieldsOnly, serializers.ModelSerializer):
     """One article of a bulk save: its known fields only; validated again per item by the job."""
 
+    # Declared, so the model's unique validator is not: a duplicate url is the job's business.
+    url = HttpUrlModelField(max_length=2000)
     published_at = serializers.DateTimeField(required=False, allow_null=True)
 
     class Meta:
         model = Article
         fields = ["url", "title", "content", "source", "topic", "published_at"]
-        extra_kwargs = {
-            # Uniqueness is the job's business: a duplicate url is skipped, not refused.
-            "url": {"validators": []},
-            "content": {"max_length": MAX_CONTENT_LENGTH},
-        }
+        extra_kwargs = {"content": {"max_length": MAX_CONTENT_LENGTH}}
 
 
 class BulkSaveRequestSerializer(serializers.Serializer):
@@ -54,16 +82,35 @@ class BulkSaveRequestSerializer(serializers.Serializer):
 
 
 
+@extend_schema_field({"type": "array", "items": HTTP_URL_SCHEMA, "minItems": 1, "uniqueItems": True})
+class UrlListField(serializers.ListField):
+    """The urls of a bulk analysis: at least one, no duplicates (validate_urls names them)."""
+
+
+class ModelNameField(serializers.ChoiceField):
+    """One of the analyzers available now: its schema lists them, its error names them."""
+
+    def to_internal_value(self, data):
+        if data not in self.choices:
+            raise serializers.ValidationError(f"Unknown model {data!r}; available: {', '.join(self.choices)}.")
+        return data
+
+
 class BulkAnalysisRequestSerializer(serializers.Serializer):
-    urls = serializers.ListField(child=serializers.CharField(max_length=2000), allow_empty=False, min_length=1)
+    urls = UrlListField(child=HttpUrlField(max_length=2000), allow_empty=False, min_length=1)
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     summary_type = serializers.ChoiceField(choices=SUMMARY_TYPES, default="standard")
-    model_name = serializers.CharField(
-        max_length=100, required=False,
-        help_text='"local" (the default, STATUSMSG_ANALYSIS_MODEL) or a model the LLM serves.')
+    model_name = serializers.CharField(required=False)  # replaced in get_fields: the models available now
     batch_size = serializers.IntegerField(min_value=1, max_value=1000, default=10)
     max_concurrent = serializers.IntegerField(min_value=1, max_value=20, required=False)
     force = serializers.BooleanField(default=False, help_text="Analyze again urls already analyzed by this model.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["model_name"] = ModelNameField(
+            choices=available_models(), required=False,
+            help_text='"local" (the default, STATUSMSG_ANALYSIS_MODEL) or a model the LLM serves.')
+        return fields
 
     def validate_urls(self, urls: list) -> list:
         limit = app_settings.MAX_BULK_ITEMS
@@ -72,6 +119,7 @@ class BulkAnalysisRequestSerializer(serializers.Serializer):
         errors, first_seen = {}, {}
         for index, url in enumerate(urls):
             try:
+                _matches_http_url_pattern(url)
                 _http_url(url)
             except DjangoValidationError:
                 errors[index] = ["Enter a valid http or https URL."]

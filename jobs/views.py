@@ -1,6 +1,6 @@
 """REST endpoints of /api/background-tasks/: thin views over the jobs use cases."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -11,7 +11,7 @@ from statusmsg.api_schema import STAFF_ONLY, ErrorSerializer
 
 from . import cleanup, lifecycle, queries
 from .filters import TaskFilter
-from .models import TaskInfo
+from .models import Status, TaskInfo
 from .pagination import TaskPagination
 from .serializers import (
     CancelResultSerializer,
@@ -41,6 +41,10 @@ class TaskDetailView(APIView):
         return Response({"success": True, "message": message, "status": task.status})
 
 
+@extend_schema_view(get=extend_schema(parameters=[
+    # An empty status means any, as django-filter reads it: the schema says so.
+    OpenApiParameter("status", str, enum=["", *Status.values], description="Only tasks in this status."),
+]))
 class TaskListView(generics.ListAPIView):
     serializer_class = TaskInfoSerializer
     filterset_class = TaskFilter

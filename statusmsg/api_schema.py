@@ -4,7 +4,8 @@ Views document their own successes and the errors only they give (409, a staff-o
 postprocessing hook adds the ones every endpoint shares, from what the operation declares:
 credentials needed -> 401; a body -> 400, 413, 415; query parameters -> 400; path parameters
 -> 404; an unsafe method -> 403 (CSRF for sessions); all -> 429 (the throttles). Request bodies
-become `additionalProperties: false`, as the views refuse unknown keys.
+become `additionalProperties: false`, as the views refuse unknown keys, and their free-text
+strings say that U+0000 is refused (statusmsg.parsers).
 """
 
 from drf_spectacular.utils import OpenApiResponse
@@ -32,6 +33,9 @@ _FIELD_ERRORS_SCHEMA = {
     "additionalProperties": {},
 }
 _UNSAFE = {"post", "put", "patch", "delete"}
+# A string without U+0000. (Lone surrogates are refused too, but a UTF-8 body cannot carry one
+# except as a \ud800-style escape, and schemathesis cannot use a pattern that names them.)
+STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
 
 
 def _error(description: str, schema: dict = _ERROR_REF) -> dict:
@@ -68,8 +72,14 @@ def _request_refs(operation: dict) -> list[str]:
             for media in content.values() if "$ref" in media.get("schema", {})]
 
 
+def _storable(schema: dict) -> None:
+    """Add the storable-text pattern to schema if it is a free-text string."""
+    if schema.get("type") == "string" and not ({"pattern", "enum", "format"} & set(schema)):
+        schema["pattern"] = STORABLE_TEXT_PATTERN
+
+
 def _close_object(name: str, schemas: dict, seen: set) -> None:
-    """Set additionalProperties: false on schema name and on the objects it refers to."""
+    """Close request schema name, and the objects it refers to, to unknown keys and unstorable text."""
     if name in seen or name not in schemas:
         return
     seen.add(name)
@@ -77,6 +87,8 @@ def _close_object(name: str, schemas: dict, seen: set) -> None:
     if schema.get("type") == "object" and "properties" in schema:
         schema.setdefault("additionalProperties", False)
     for prop in schema.get("properties", {}).values():
+        _storable(prop)
+        _storable(prop.get("items", {}))
         for ref in (prop.get("$ref"), prop.get("items", {}).get("$ref")):
             if ref:
                 _close_object(ref.rsplit("/", 1)[1], schemas, seen)
@@ -97,4 +109,7 @@ def document_error_responses(result, generator, request, public):
                 responses.setdefault(code, response)
             for name in _request_refs(operation):
                 _close_object(name, schemas, closed)
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query":
+                    _storable(parameter.get("schema", {}))
     return result

@@ -1,13 +1,15 @@
 """POST /api/auth/token: DRF's ObtainAuthToken, bounded, throttled and watched by django-axes."""
 
 from django.contrib.auth.signals import user_logged_in
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.response import Response
 
+from statusmsg.api_schema import ErrorSerializer
 from statusmsg.parsers import BoundedJSONParser
 from statusmsg.throttling import AnonRateThrottle
 
@@ -34,15 +36,23 @@ class TokenView(ObtainAuthToken):
         # mark from Django's HttpRequest, not from DRF's wrapper: hand authenticate() the former.
         return {**super().get_serializer_context(), "request": self.request._request}
 
+    def get_authenticate_header(self, request):
+        return "Token"
+
     @extend_schema(
         operation_id="auth_token_create",
         request=StrictAuthTokenSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}),
+                   401: OpenApiResponse(ErrorSerializer, "Wrong username or password")},
         auth=[],
     )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # Wrong credentials are a 401, as everywhere else in the API; a malformed body a 400.
+            if any(error.code == "authorization" for error in serializer.errors.get("non_field_errors", [])):
+                raise AuthenticationFailed(serializer.errors["non_field_errors"][0])
+            raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         # A token is a login: the signal lets django-axes clear the failures (AXES_RESET_ON_SUCCESS)
         # and Django record last_login, as the login page does.

@@ -188,7 +188,7 @@ def test_token_login_then_token_auth(user):
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
     assert client.get(f"{BASE}/summary").status_code == 200
     bad = APIClient().post("/api/auth/token", {"username": "alice", "password": "wrong"}, format="json")
-    assert bad.status_code == 400
+    assert bad.status_code == 401
 
 
 def test_session_auth_enforces_csrf(user):

@@ -25,7 +25,7 @@ def token_attempt(password, username="alice", address="10.0.0.1"):
 
 def test_ten_failed_token_logins_lock_the_username_with_a_429_and_retry_after(user):
     codes = [token_attempt("wrong").status_code for _ in range(10)]
-    assert codes[:9] == [400] * 9 and codes[9] == 429
+    assert codes[:9] == [401] * 9 and codes[9] == 429
     locked = token_attempt("alice-password")  # even the right password, while locked
     assert locked.status_code == 429
     assert locked["Retry-After"] == "900"
@@ -60,7 +60,7 @@ def test_a_success_resets_the_count(user):
     for _ in range(9):
         token_attempt("wrong")
     assert token_attempt("alice-password").status_code == 200
-    assert token_attempt("wrong").status_code == 400
+    assert token_attempt("wrong").status_code == 401
 
 
 def test_the_login_page_is_locked_out_too_with_a_page_of_its_own(user):

@@ -79,7 +79,7 @@ def test_malformed_json_is_a_400(raw_api, body, content_type):
 
 
 def test_another_declared_charset_is_decoded(raw_api):
-    body = json.dumps({"articles": [{"url": "https://example.com/é", "title": "é"}]}).encode("utf-16")
+    body = json.dumps({"articles": [{"url": "https://example.com/e", "title": "é"}]}).encode("utf-16")
     assert post(raw_api, BULK_SAVE, body, "application/json; charset=utf-16").status_code == 202
 
 
