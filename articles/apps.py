@@ -11,9 +11,11 @@ class ArticlesConfig(AppConfig):
         # The engine finds these jobs by name alone: it never imports this app.
         # Each kind tells its own ending in words (articles.outcomes), not the engine's generic notice.
         register(TaskKind("bulk_save", "articles.bulk_save.run_bulk_save_task", timeout=900,
-                          outcome_path="articles.outcomes.describe_bulk_save"))
+                          outcome_path="articles.outcomes.describe_bulk_save",
+                          results_path="articles.results.task_results"))
         register(TaskKind("bulk_analysis", "articles.analysis.run_bulk_analysis_task", timeout=3600,
-                          outcome_path="articles.outcomes.describe_bulk_analysis"))
+                          outcome_path="articles.outcomes.describe_bulk_analysis",
+                          results_path="articles.results.task_results"))
         register(TaskKind("auto_ingest", "articles.auto_ingest.run_auto_ingest_task", timeout=3600,
                           outcome_path="articles.outcomes.describe_auto_ingest"))
         register(TaskKind("keyword_check", "articles.keyword_checks.run_keyword_check_task", timeout=1800,

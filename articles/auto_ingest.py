@@ -15,7 +15,6 @@ from django.utils import timezone
 from jobs import lifecycle
 from jobs.exceptions import JobCancelled
 from jobs.models import Status, TaskInfo
-from jobs.outcomes import OutcomeNotice, default_notice
 from jobs.reporting import no_progress, report_batch, set_total
 from statusmsg.conf import app_settings
 
@@ -73,33 +72,11 @@ def run_scheduled_auto_ingest() -> str | None:
         return None
 
 
-def describe_outcome(task: TaskInfo) -> OutcomeNotice | None:
-    """Tell of a completed run as "Auto-Collect Complete"; other endings as any task's.
-
-    A scheduled run (no owner) speaks to everyone, and only when it found new articles:
-    otherwise every user would hear, every hour, that it found nothing.
-    """
-    if task.status != Status.COMPLETED:
-        return default_notice(task)
-    result = task.result if isinstance(task.result, dict) else {}
-    approved = result.get("approved", 0)
-    if task.owner_id is None and not approved:
-        return None
-    return OutcomeNotice(
-        task.owner,  # None: everyone
-        "auto_ingest_complete",
-        "Auto-Collect Complete",
-        f"Processed {result.get('processed', 0)} new articles: {approved} approved, "
-        f"{result.get('rejected', 0)} rejected, {result.get('failed', 0)} failed.",
-        link="/keyword-alerts",
-    )
-
-
 def run_auto_ingest_task(progress_callback=no_progress, username: str | None = None) -> dict:
     """Fetch the enabled feeds, analyze new articles, keep approved ones; return the counts.
 
     username (who started the run) is kept in the task's params for the record; the
-    "Auto-Collect Complete" notification is told by describe_outcome, with the final state,
+    "Auto-Collect Complete" notification is told by articles.outcomes, with the final state,
     so a run that is cancelled or fails after its work never claims to be complete.
     """
     config = AutoIngestConfig.load()

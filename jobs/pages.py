@@ -9,12 +9,14 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 
 from statusmsg.conf import app_settings
 
 from . import queries
 from .exceptions import TaskNotFound
 from .models import Status, TaskInfo
+from .registry import get_task_kind
 from .serializers import task_snapshot
 
 LIST_LIMIT = 50  # newest jobs shown on /tasks/; the REST list pages through the rest
@@ -50,7 +52,17 @@ def task_detail(request, task_id):
         # of a finished job does not reflow the block.
         "result_json": None if task.result is None else json.dumps(task.result, indent=2, ensure_ascii=False),
         "batch_log": batch_log(task),
+        "results": results_of(task),
     })
+
+
+def results_of(task: TaskInfo) -> dict | None:
+    """Return the task kind's readable results (its results_path), or None to show the raw JSON only."""
+    try:
+        results_path = get_task_kind(task.kind).results_path
+    except LookupError:
+        return None
+    return import_string(results_path)(task) if results_path else None
 
 
 def batch_log(task: TaskInfo) -> list[dict]:

@@ -21,6 +21,9 @@ class TaskKind:
     # Dotted path of `describe(task) -> OutcomeNotice | None`, telling how the task's ending
     # is announced to people; None for the engine's default (see jobs.outcomes).
     outcome_path: str | None = None
+    # Dotted path of `results(task) -> dict | None`: the context of the template named by its
+    # "template" key, which shows a finished task's result as people read it; None: raw JSON only.
+    results_path: str | None = None
 
     @property
     def function(self) -> Callable:
