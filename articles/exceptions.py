@@ -1,5 +1,7 @@
 """Errors of the article use cases; plain exceptions, mapped to HTTP in statusmsg.api_errors."""
 
+from jobs.exceptions import JobFailed
+
 
 class ArticlesError(Exception):
     """Base of the errors the article use cases raise."""
@@ -34,13 +36,5 @@ class NothingToRetry(ArticlesError):
         super().__init__(message)
 
 
-class AllItemsFailed(ArticlesError):
-    """Every item of a bulk job failed: the job ends failed, and keeps what it recorded.
-
-    partial_result follows jobs.exceptions.JobCancelled's convention, so the worker can keep
-    the per-item reasons on the failed row.
-    """
-
-    def __init__(self, message: str, partial_result=None):
-        super().__init__(message)
-        self.partial_result = partial_result
+class AllItemsFailed(ArticlesError, JobFailed):
+    """Every item of a bulk job failed: the job ends failed, and keeps what it recorded."""

@@ -28,3 +28,15 @@ class JobCancelled(Exception):
     def __init__(self, message: str = "Cancelled", partial_result=None):
         super().__init__(message)
         self.partial_result = partial_result
+
+
+class JobFailed(Exception):
+    """Raised by a job that ran to its end but failed as a whole (e.g. every item failed).
+
+    The row ends failed with str(exc) as its error, as the user should read it, and keeps
+    partial_result as its result.
+    """
+
+    def __init__(self, message: str, partial_result=None):
+        super().__init__(message)
+        self.partial_result = partial_result
