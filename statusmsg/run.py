@@ -103,7 +103,7 @@ def claim_checkout(lock_path: Path):
         holder = handle.read().strip() or "unknown"
         handle.close()
         raise SystemExit(f"make run: statusmsg is already running from this checkout (pid {holder}, "
-                         f"holding {lock_path.relative_to(BASE_DIR)}); stop it first.") from None
+                         f"holding {lock_path}); stop it first.") from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()}\n")

@@ -181,3 +181,20 @@ def test_outside_a_cluster_the_worker_has_no_cluster_to_watch():
     from jobs.stopping import ClusterWatch
 
     assert ClusterWatch.of_this_process() is None
+
+
+def test_a_job_handed_out_as_its_cluster_stops_is_put_back_on_the_queue_unstarted(make_task, monkeypatch):
+    from django_q.models import OrmQ
+
+    class StoppingCluster:
+        gone = False
+
+        def stopping(self):
+            return "cluster stopping"
+
+    monkeypatch.setattr("jobs.worker.ClusterWatch.of_this_process", lambda: StoppingCluster())
+    task_id = make_task(kind="counting", total_items=5, params={"items": 5})
+    queued = OrmQ.objects.count()
+    assert run_task(str(task_id)) == "requeued"
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.status, task.started_at) == (Status.PENDING, None) and OrmQ.objects.count() == queued + 1
