@@ -4,8 +4,8 @@ django-q2 (1.11) stops a cluster only between jobs: on SIGTERM/SIGINT its main p
 the sentinel to stop, and the sentinel queues STOP pills and waits, for ever, for busy workers
 to finish. A worker process inherits the sentinel's dispositions (SIGTERM kills it on the spot,
 SIGINT is ignored), so neither path ever ends the job's row. While a job runs, this module
-turns each of them into WorkerStopped raised inside the job, so the worker writes the final row
-and exits in a second or two:
+turns each of them into a stop of the job (at its next progress report, or within a grace by
+WorkerStopped raised inside it), so the worker writes the final row and exits in a second or two:
 
 - SIGTERM or SIGINT sent to the worker itself (a signal to the cluster's process group, or
   Ctrl-C in its terminal) runs StopSignals' handler in the job's thread;
@@ -40,15 +40,22 @@ class WorkerStopped(SystemExit):
 
 
 class StopSignals:
-    """SIGTERM/SIGINT handlers for the length of one job, raising WorkerStopped in it at most once.
+    """SIGTERM/SIGINT handlers for the length of one job: stop it at a safe point, or after a grace.
 
-    Only the main thread can own signal handlers; elsewhere (tests run jobs in threads) this
-    does nothing, and a stop still reaches such a job through the reaper.
+    A stop first asks the job to stop at its next progress report (on_stop: the reporter then
+    raises JobCancelled, where jobs keep their partial result); a job that has not stopped
+    within `grace` seconds gets WorkerStopped raised wherever it is (a job that reports no
+    progress, or one blocked on a slow item). Only the main thread can own signal handlers;
+    elsewhere (tests run jobs in threads) this does nothing, and such a job ends by the reaper.
     """
 
-    def __init__(self):
+    def __init__(self, on_stop=None, grace: float = 2.0):
         self.reason: str | None = None  # why the worker must stop, once known
+        self.on_stop = on_stop
+        self.grace = grace
         self._armed = False
+        self._forced = False  # the grace is over: raise wherever the job is
+        self._timer: threading.Timer | None = None
         self._previous: dict[int, object] = {}
         self._main_thread = threading.current_thread() is threading.main_thread()
 
@@ -71,21 +78,38 @@ class StopSignals:
     def disarm(self) -> None:
         """Stop interrupting: the job is over, and its final row is being written."""
         self._armed = False
+        if self._timer is not None:
+            self._timer.cancel()
 
     def stop_from_thread(self, reason: str) -> None:
-        """Make the job's thread raise WorkerStopped; called from the heartbeat thread."""
+        """Stop the job as a signal would; called from the heartbeat thread."""
         if self.reason is not None or not self._previous:
             return
         self.reason = reason
-        # A real signal aimed at that thread, not _thread.interrupt_main(): only a signal
-        # interrupts a job blocked in sleep() or a socket read (EINTR) so the handler runs now.
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        self._signal_job()
 
     def _handle(self, signum, frame) -> None:
         if self.reason is None:
             self.reason = f"signal {signal.Signals(signum).name}"
-        if self._armed:
+        if not self._armed:
+            return
+        if self._forced or self.on_stop is None:
             self._raise()
+        if self._timer is None:
+            self.on_stop()
+            self._timer = threading.Timer(self.grace, self._force)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _force(self) -> None:
+        self._forced = True
+        self._signal_job()
+
+    def _signal_job(self) -> None:
+        # A real signal aimed at the job's thread, not _thread.interrupt_main(): only a signal
+        # interrupts a job blocked in sleep() or a socket read (EINTR) so the handler runs now.
+        if self._armed:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
 
     def _raise(self) -> None:
         # Once only: a second signal must not break the final write that the first one started.
@@ -120,9 +144,22 @@ class ClusterWatch:
         # make is_set() block for ever.
         if self.gone:
             return "cluster gone (its sentinel process died)"
-        if self.stop_event.is_set():
+        if _is_set(self.stop_event):
             return "cluster stopping"
         return None
+
+
+def _is_set(event) -> bool:
+    """Read a multiprocessing Event without taking its lock, where the platform allows.
+
+    Event.is_set() takes a lock shared with the sentinel and the main process: a worker
+    killed while holding it would wedge both for good. Its semaphore's value is the same
+    fact, read lock-free (sem_getvalue; not on macOS, which falls back to is_set()).
+    """
+    try:
+        return event._flag.get_value() > 0
+    except (AttributeError, NotImplementedError):
+        return event.is_set()
 
 
 _watches: dict[int, ClusterWatch | None] = {}  # per process id: a forked worker finds its own

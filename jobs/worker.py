@@ -9,8 +9,10 @@ Every way a job can end writes a final row (lifecycle's guard keeps the first on
   SIGALRM): `failed`, "Timed out after N s", partial_result kept; re-raised, so django-q2
   replaces the process;
 - its worker is told to stop (SIGTERM/SIGINT, its cluster stopping or gone: see jobs.stopping):
-  `failed`, "Worker stopped by signal", partial_result kept; re-raised as WorkerStopped, so
-  the worker process exits instead of taking another job;
+  it is stopped at its next progress report (JobCancelled, as for a cancel), or after
+  STOP_GRACE by WorkerStopped raised wherever it is; `failed`, "Worker stopped by signal",
+  partial_result kept; then WorkerStopped ends the worker process instead of letting it take
+  another job;
 - its process dies (SIGKILL, out of memory): nothing here runs; the reaper fails the row once
   its heartbeat is STALE_AFTER old (`manage.py reap_tasks --loop`, and each worker's first job).
 
@@ -49,6 +51,9 @@ logger = logging.getLogger(__name__)
 STOPPED_BY_SIGNAL = "Worker stopped by signal"
 FINAL_WRITE_DELAYS = (0.1, 0.4, 1.0)  # seconds before each retry of the final write: 1.5 s in all
 STOP_POLL_INTERVAL = 0.25  # seconds between the heartbeat thread's looks at its cluster
+# Seconds a stopped job gets to reach its next progress report (a safe point, where it keeps its
+# partial result) before WorkerStopped is raised wherever it is.
+STOP_GRACE = 2.0
 
 _reaped_in: set[int] = set()  # worker processes that have reaped once
 
@@ -79,7 +84,7 @@ def run_task(task_id: str) -> str:
 def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     task_id = str(task.pk)
     reporter = ProgressReporter(task_id, task.total_items, owner=task.owner)
-    signals = StopSignals()
+    signals = StopSignals(on_stop=reporter.request_stop, grace=STOP_GRACE)
     heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop,
                           cluster=cluster, on_cluster_stopping=signals.stop_from_thread)
     interruption = None
@@ -94,7 +99,7 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
             if cluster is not None:
                 signal.alarm(0)  # the job is over: django-q2's timeout must not cut the final write short
     except BaseException as exc:  # noqa: BLE001 - every ending writes its row; BaseExceptions are re-raised below
-        status, error = _ending_of(exc, task)
+        status, error = _ending_of(exc, task, stopped_by=signals.reason)
         interruption = None if isinstance(exc, Exception) else exc
         if interruption is not None or isinstance(exc, DatabaseError):
             # The connection may be broken, or was interrupted mid-query: start the final write afresh.
@@ -113,9 +118,13 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     return _status_of(task_id, default=Status.FAILED)
 
 
-def _ending_of(exc: BaseException, task: TaskInfo) -> tuple[Status, str]:
+def _ending_of(exc: BaseException, task: TaskInfo, stopped_by: str | None) -> tuple[Status, str]:
     """Return the final status and error for a job that raised exc, and log it."""
     task_id = task.pk
+    if isinstance(exc, WorkerStopped) or (isinstance(exc, JobCancelled) and stopped_by):
+        # A stop honoured at a progress report arrives as JobCancelled, raised by the reporter.
+        logger.warning("task id=%s stopped: %s", task_id, stopped_by or exc.reason)
+        return Status.FAILED, STOPPED_BY_SIGNAL
     if isinstance(exc, JobCancelled):
         logger.info("task id=%s cancelled", task_id)
         return Status.CANCELLED, lifecycle.CANCELLED_ON_REQUEST
@@ -123,9 +132,6 @@ def _ending_of(exc: BaseException, task: TaskInfo) -> tuple[Status, str]:
         timeout = get_task_kind(task.kind).effective_timeout
         logger.warning("task id=%s timed out after %s s", task_id, timeout)
         return Status.FAILED, f"Timed out after {timeout} s"
-    if isinstance(exc, WorkerStopped):
-        logger.warning("task id=%s stopped: %s", task_id, exc.reason)
-        return Status.FAILED, STOPPED_BY_SIGNAL
     if isinstance(exc, Exception):
         logger.exception("task id=%s failed", task_id)
         return Status.FAILED, f"{type(exc).__name__}: {exc}"

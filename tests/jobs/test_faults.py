@@ -118,3 +118,49 @@ def test_a_job_whose_connection_is_terminated_ends_failed_with_the_real_error(ma
     assert 0 < task.result["counted"] < 100_000
     assert outcome_notices(task_id) == ["task_failed"]
     record_timing("pg_terminate_backend of the job's connection", took)
+
+
+def test_a_cluster_stopped_with_jobs_queued_behind_its_running_ones_leaves_them_pending_and_free(make_task):
+    from django.utils import timezone
+    from django_q.models import OrmQ
+
+    cluster = Cluster().start()
+    try:
+        task_ids = [make_task(**LONG_JOB) for _ in range(15)]  # 3 run, the rest wait in the queue
+        wait_for(lambda: TaskInfo.objects.filter(status=Status.RUNNING).count() == 3, message="3 running")
+        wait_for(lambda: all(progressed(task_id, 1) for task_id in task_ids
+                             if TaskInfo.objects.get(pk=task_id).status == Status.RUNNING), message="progress")
+        tree = process_tree(cluster.process.pid)
+        os.killpg(cluster.process.pid, signal.SIGTERM)
+        sent = time.monotonic()
+        cluster.process.wait(10)
+        wait_for(lambda: not still_alive(tree), timeout=max(0.1, 10 - (time.monotonic() - sent)),
+                 message="every cluster process to exit")
+        gone_after = time.monotonic() - sent
+    finally:
+        cluster.stop()
+    statuses = dict(TaskInfo.objects.filter(pk__in=task_ids).values_list("pk", "status"))
+    assert sorted(statuses.values()).count(Status.FAILED) == 3
+    assert sorted(statuses.values()).count(Status.PENDING) == 12
+    # Every pending job can be taken by the next cluster at once, not an hour later.
+    assert not OrmQ.objects.filter(lock__gt=timezone.now()).exists()
+    assert OrmQ.objects.count() == 12
+    record_timing("SIGTERM to a cluster's process group with 3 jobs running and 12 queued (cluster gone)", gone_after)
+
+
+def test_a_stopped_job_that_reports_no_progress_ends_within_the_grace(make_task):
+    cluster = Cluster().start()
+    try:
+        task_id = make_task(kind="silent", params={"seconds": 60})
+        wait_for(lambda: TaskInfo.objects.get(pk=task_id).status == Status.RUNNING, message="running")
+        os.kill(cluster.process.pid, signal.SIGTERM)
+        sent = time.monotonic()
+        task = wait_for_final_row(task_id, timeout=10)
+        took = time.monotonic() - sent
+        cluster.process.wait(10)
+    finally:
+        cluster.stop()
+    assert (task.status, task.error) == (Status.FAILED, "Worker stopped by signal")
+    assert took < 2 + 1  # STOP_GRACE, and the time to write the row
+    assert outcome_notices(task_id) == ["task_failed"]
+    record_timing("SIGTERM to the cluster's main process, job silent for 60 s (the 2 s grace)", took)

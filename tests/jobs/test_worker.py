@@ -198,3 +198,17 @@ def test_a_job_handed_out_as_its_cluster_stops_is_put_back_on_the_queue_unstarte
     assert run_task(str(task_id)) == "requeued"
     task = TaskInfo.objects.get(pk=task_id)
     assert (task.status, task.started_at) == (Status.PENDING, None) and OrmQ.objects.count() == queued + 1
+
+
+def test_a_stopped_job_that_reports_no_progress_is_interrupted_after_the_grace(make_task, monkeypatch):
+    from jobs.stopping import WorkerStopped
+
+    monkeypatch.setattr("jobs.worker.STOP_GRACE", 0.3)
+    task_id = make_task(kind="silent", params={"seconds": 30})
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    started = time.monotonic()
+    with pytest.raises(WorkerStopped):
+        run_task(str(task_id))
+    assert time.monotonic() - started < 2
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.status, task.error, task.result) == (Status.FAILED, "Worker stopped by signal", None)

@@ -11,7 +11,9 @@ jobs to stop (SIGINT to every process of the cluster: only a worker running a jo
 see jobs.stopping, while the sentinel, pusher, monitor and idle workers ignore it), asks the
 sentinel to stop from a thread that may block, waits up to STOP_WITHIN seconds for every
 process of the cluster, and kills whatever is left. The worker writes its job's final row
-within that time (`failed`, "Worker stopped by signal").
+within that time (`failed`, "Worker stopped by signal"). At start and after the stop it frees
+the queue items that stopped workers held (release_held_items), so pending jobs run at the
+next start instead of an hour later.
 """
 
 import contextlib
@@ -25,8 +27,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import Error as DatabaseError
+from django.utils import timezone
+from django_q.brokers import get_broker
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as QclusterCommand
+from django_q.models import OrmQ
+
+from jobs.models import Status, TaskInfo
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,7 @@ class Command(QclusterCommand):
         # Orphans come to us, not to init: when the sentinel dies first, its workers stay
         # findable (and waitable) as our children.
         _become_subreaper()
+        release_held_items()  # left behind by a cluster that died
         cluster = Cluster()  # installs django-q2's handlers, replaced just below
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -51,6 +60,7 @@ class Command(QclusterCommand):
         while not stop.is_set() and cluster.sentinel.is_alive():
             time.sleep(0.2)  # a flag, not work in the handler: the stop below may block and wait
         stop_cluster(cluster)
+        release_held_items()
 
 
 def stop_cluster(cluster: Cluster) -> None:
@@ -67,6 +77,34 @@ def stop_cluster(cluster: Cluster) -> None:
         logger.error("cluster process pid=%s did not stop within %s s; killing it", pid, STOP_WITHIN)
         _signal(pid, signal.SIGKILL)
     logger.info("cluster stopped in %.1f s", STOP_WITHIN - (deadline - time.monotonic()))
+
+
+def release_held_items() -> int:
+    """Make the queue items of jobs that no worker runs any more available again; return how many.
+
+    The ORM broker hides an item for `retry` seconds (70 min here) once a cluster takes it,
+    and only a saved result deletes it. A stopped cluster leaves some behind: the stopped
+    job's own item, and jobs prefetched into its queue that never started. Those of pending
+    jobs become visible at once (if another cluster holds one too, start_task lets only one
+    run it), those of finished jobs are deleted, those of running jobs are left alone.
+    """
+    now, released = timezone.now(), 0
+    try:
+        for item in OrmQ.objects.filter(key=get_broker().list_key, lock__gt=now):
+            task = item.task
+            if task.get("func") != "jobs.worker.run_task" or not task.get("args"):
+                continue
+            status = TaskInfo.objects.filter(pk=task["args"][0]).values_list("status", flat=True).first()
+            held = OrmQ.objects.filter(pk=item.pk, lock=item.lock)  # unless a cluster took it meanwhile
+            if status == Status.PENDING:
+                released += held.update(lock=now)
+            elif status != Status.RUNNING:
+                released += held.delete()[0]
+    except DatabaseError:  # the database is down: the items free themselves after `retry`
+        logger.exception("could not release the queue items held by stopped workers")
+    if released:
+        logger.info("released %s queue items held by stopped workers", released)
+    return released
 
 
 def descendants(pid: int) -> list[int]:
