@@ -17,6 +17,9 @@ import weakref
 
 from django.conf import settings
 from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from statusmsg.conf import app_settings
 
@@ -99,7 +102,9 @@ def _client(address: str) -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     entry = _clients.get(loop)
     if entry is None:
-        client = aioredis.Redis.from_url(address, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
+        # One retry on a connection error: after a Redis restart the pooled connection is stale.
+        client = aioredis.Redis.from_url(address, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
+                                         retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
         entry = _clients[loop] = (client, loop.create_task(_refresh_forever(client)))
     return entry[0]
 

@@ -369,3 +369,29 @@ def test_a_subscription_dropped_by_redis_is_restored_and_the_sockets_resynced(pr
         web.stop()
     print(f"subscriber dropped -> final message in {waited:.2f}s")
     assert waited < 5
+
+
+def test_the_socket_count_survives_a_redis_restart_without_failing_open(private_redis, settings, caplog):
+    import redis
+
+    from realtime import socket_slots
+
+    use_layer_on(settings, private_redis)
+    settings.STATUSMSG = {**settings.STATUSMSG, "MAX_SOCKETS_PER_USER": 1}
+    key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:sockets:user:7"
+
+    async def scenario():
+        assert await socket_slots.claim(7, "first") is True
+        assert await socket_slots.claim(7, "second") is False
+        await socket_slots.release(7, "first")
+        private_redis.kill(signal.SIGKILL)
+        await asyncio.to_thread(private_redis.process.wait, 5)
+        await asyncio.to_thread(PrivateRedis(port=private_redis.port).start)
+        # The client's pooled connection died with Redis: retried, so counted (not let through).
+        assert await socket_slots.claim(7, "third") is True
+        assert await socket_slots.claim(7, "fourth") is False
+        await socket_slots.release(7, "third")
+
+    asyncio.run(scenario())
+    assert "socket count unavailable" not in caplog.text
+    assert redis.Redis.from_url(private_redis.url).zcard(key) == 0
