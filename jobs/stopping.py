@@ -21,6 +21,8 @@ import signal
 import sys
 import threading
 
+from django_q.exceptions import TimeoutException
+
 logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -56,13 +58,26 @@ class StopSignals:
         self._armed = False
         self._forced = False  # the grace is over: raise wherever the job is
         self._timer: threading.Timer | None = None
+        self.timed_out = False  # the queue's timeout came (and the job was asked to stop)
+        self._timeout_grace = 0.0
         self._previous: dict[int, object] = {}
         self._main_thread = threading.current_thread() is threading.main_thread()
 
-    def install(self) -> None:
-        if self._main_thread:
-            for signum in STOP_SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
+    def install(self, timeout_grace: float | None = None) -> None:
+        """Take SIGTERM and SIGINT; with timeout_grace, django-q2's timeout alarm (SIGALRM) too.
+
+        django-q2 raises its TimeoutException from SIGALRM wherever the job is, past the
+        job's `except JobCancelled` that keeps a partial result. Taken over, the alarm first
+        asks the job to stop at its next progress report, and raises TimeoutException only
+        timeout_grace seconds later (django-q2 kills the process 3 s after the alarm).
+        """
+        if not self._main_thread:
+            return
+        for signum in STOP_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        if timeout_grace is not None:
+            self._timeout_grace = timeout_grace
+            self._previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._handle_alarm)
 
     def restore(self) -> None:
         for signum, handler in self._previous.items():
@@ -100,6 +115,16 @@ class StopSignals:
             self._timer = threading.Timer(self.grace, self._force)
             self._timer.daemon = True
             self._timer.start()
+
+    def _handle_alarm(self, signum, frame) -> None:
+        if not self._armed:
+            return
+        if self.timed_out or self.on_stop is None:
+            self._armed = False
+            raise TimeoutException("the job ran past its timeout")
+        self.timed_out = True
+        self.on_stop()
+        signal.setitimer(signal.ITIMER_REAL, self._timeout_grace)
 
     def _force(self) -> None:
         self._forced = True

@@ -54,6 +54,7 @@ STOP_POLL_INTERVAL = 0.25  # seconds between the heartbeat thread's looks at its
 # Seconds a stopped job gets to reach its next progress report (a safe point, where it keeps its
 # partial result) before WorkerStopped is raised wherever it is.
 STOP_GRACE = 2.0
+TIMEOUT_GRACE = 1.0  # the same after the queue's timeout; django-q2 kills the worker 3 s after it
 
 _reaped_in: set[int] = set()  # worker processes that have reaped once
 
@@ -88,7 +89,8 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop,
                           cluster=cluster, on_cluster_stopping=signals.stop_from_thread)
     interruption = None
-    signals.install()
+    # In a cluster, the timeout's alarm too: a timed-out job then stops at a progress report.
+    signals.install(timeout_grace=TIMEOUT_GRACE if cluster is not None else None)
     heartbeat.start()
     try:
         try:
@@ -99,9 +101,9 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
             if cluster is not None:
                 signal.alarm(0)  # the job is over: django-q2's timeout must not cut the final write short
     except BaseException as exc:  # noqa: BLE001 - every ending writes its row; BaseExceptions are re-raised below
-        status, error = _ending_of(exc, task, stopped_by=signals.reason)
-        interruption = None if isinstance(exc, Exception) else exc
-        if interruption is not None or isinstance(exc, DatabaseError):
+        status, error = _ending_of(exc, task, stopped_by=signals.reason, timed_out=signals.timed_out)
+        interruption = _to_reraise(exc, signals.timed_out, error)
+        if not isinstance(exc, Exception) or isinstance(exc, DatabaseError):
             # The connection may be broken, or was interrupted mid-query: start the final write afresh.
             drop_connection()
         _end(task_id, status, reporter, result=getattr(exc, "partial_result", None), error=error)
@@ -118,25 +120,34 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     return _status_of(task_id, default=Status.FAILED)
 
 
-def _ending_of(exc: BaseException, task: TaskInfo, stopped_by: str | None) -> tuple[Status, str]:
-    """Return the final status and error for a job that raised exc, and log it."""
+def _ending_of(exc: BaseException, task: TaskInfo, stopped_by: str | None, timed_out: bool) -> tuple[Status, str]:
+    """Return the final status and error for a job that raised exc, and log it.
+
+    A stop or a timeout honoured at a progress report arrives as the reporter's JobCancelled.
+    """
     task_id = task.pk
+    if isinstance(exc, TimeoutException) or (isinstance(exc, JobCancelled) and timed_out):
+        timeout = get_task_kind(task.kind).effective_timeout
+        logger.warning("task id=%s timed out after %s s", task_id, timeout)
+        return Status.FAILED, f"Timed out after {timeout} s"
     if isinstance(exc, WorkerStopped) or (isinstance(exc, JobCancelled) and stopped_by):
-        # A stop honoured at a progress report arrives as JobCancelled, raised by the reporter.
         logger.warning("task id=%s stopped: %s", task_id, stopped_by or exc.reason)
         return Status.FAILED, STOPPED_BY_SIGNAL
     if isinstance(exc, JobCancelled):
         logger.info("task id=%s cancelled", task_id)
         return Status.CANCELLED, lifecycle.CANCELLED_ON_REQUEST
-    if isinstance(exc, TimeoutException):
-        timeout = get_task_kind(task.kind).effective_timeout
-        logger.warning("task id=%s timed out after %s s", task_id, timeout)
-        return Status.FAILED, f"Timed out after {timeout} s"
     if isinstance(exc, Exception):
         logger.exception("task id=%s failed", task_id)
         return Status.FAILED, f"{type(exc).__name__}: {exc}"
     logger.warning("task id=%s interrupted by %s", task_id, type(exc).__name__)
     return Status.FAILED, f"Interrupted: {type(exc).__name__}"
+
+
+def _to_reraise(exc: BaseException, timed_out: bool, error: str) -> BaseException | None:
+    """Return what run_task raises once the row is written: None for a job's own errors and cancels."""
+    if timed_out and isinstance(exc, JobCancelled):
+        return TimeoutException(error)  # django-q2 must still see the timeout: it replaces the process
+    return None if isinstance(exc, Exception) else exc
 
 
 def _end(task_id: str, status: Status, reporter: ProgressReporter, *, result=None, error: str = "") -> None:

@@ -42,7 +42,7 @@ else:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TEST_JOB_KINDS = ("counting=tests.jobs.jobfuncs.counting_job,silent=tests.jobs.jobfuncs.silent_slow_job,"
-                  "telltale=tests.jobs.jobfuncs.telltale_job")
+                  "telltale=tests.jobs.jobfuncs.telltale_job,cancellable=tests.jobs.jobfuncs.cancellable_job")
 STATUSMSG = {
     **STATUSMSG,  # noqa: F405
     "PROGRESS_INTERVAL": 0.05,

@@ -34,3 +34,19 @@ def telltale_job(progress_callback, items: int = 10, delay: float = 0.0):
     backend = connection.connection.info.backend_pid if connection.vendor == "postgresql" else None
     tell = f"pid={os.getpid()} backend={backend}"
     return counting_job(lambda processed, current=None: progress_callback(processed, current=tell), items, delay)
+
+
+def cancellable_job(progress_callback, items: int = 10, delay: float = 0.0):
+    """Count to items, keeping the partial count on JobCancelled only, as the article jobs do."""
+    from jobs.exceptions import JobCancelled
+
+    counted = 0
+    try:
+        for item in range(1, items + 1):
+            time.sleep(delay)
+            counted = item
+            progress_callback(item, current=f"item {item}")
+    except JobCancelled as cancelled:
+        cancelled.partial_result = {"counted": counted}
+        raise
+    return {"counted": counted}

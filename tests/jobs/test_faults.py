@@ -86,7 +86,8 @@ def test_a_job_past_its_timeout_ends_failed_at_once_keeping_its_partial_result(m
     settings.STATUSMSG = {**settings.STATUSMSG, "TASK_TIMEOUT": 2}
     cluster = Cluster(STATUSMSG_TASK_TIMEOUT=2).start()
     try:
-        task_id = make_task(**LONG_JOB)
+        # A job that keeps its partial result on JobCancelled only, as the article jobs do.
+        task_id = make_task(**{**LONG_JOB, "kind": "cancellable"})
         task = wait_for_final_row(task_id, timeout=15)
         # django-q2 replaces the timed-out worker; the cluster goes on working.
         next_id = make_task(kind="counting", total_items=3, params={"items": 3})

@@ -212,3 +212,27 @@ def test_a_stopped_job_that_reports_no_progress_is_interrupted_after_the_grace(m
     assert time.monotonic() - started < 2
     task = TaskInfo.objects.get(pk=task_id)
     assert (task.status, task.error, task.result) == (Status.FAILED, "Worker stopped by signal", None)
+
+
+def test_the_timeout_alarm_asks_the_job_to_stop_then_raises_after_the_grace():
+    from django_q.exceptions import TimeoutException
+
+    from jobs.stopping import StopSignals
+
+    requests = []
+    signals = StopSignals(on_stop=lambda: requests.append(time.monotonic()))
+    previous = signal.getsignal(signal.SIGALRM)
+    signals.install(timeout_grace=0.2)
+    try:
+        signals.arm()
+        signal.setitimer(signal.ITIMER_REAL, 0.1)  # as django-q2's alarm would fire
+        started = time.monotonic()
+        with pytest.raises(TimeoutException):
+            while True:  # a job that never reaches a progress report
+                time.sleep(0.01)
+        assert len(requests) == 1 and signals.timed_out
+        assert 0.25 < time.monotonic() - started < 1
+    finally:
+        signals.disarm()
+        signals.restore()
+    assert signal.getsignal(signal.SIGALRM) is previous
