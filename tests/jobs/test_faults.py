@@ -165,3 +165,25 @@ def test_a_stopped_job_that_reports_no_progress_ends_within_the_grace(make_task)
     assert took < 2 + 1  # STOP_GRACE, and the time to write the row
     assert outcome_notices(task_id) == ["task_failed"]
     record_timing("SIGTERM to the cluster's main process, job silent for 60 s (the 2 s grace)", took)
+
+
+def test_a_job_lost_while_every_cluster_was_down_is_failed_as_the_next_cluster_starts(make_task):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs import lifecycle
+
+    task_id = make_task(kind="counting", total_items=10, params={"items": 10})
+    lifecycle.start_task(task_id)  # as a worker would have, before its whole cluster died
+    TaskInfo.objects.filter(pk=task_id).update(heartbeat_at=timezone.now() - timedelta(seconds=30))
+    cluster = Cluster(STATUSMSG_STALE_AFTER=20).start()
+    started = time.monotonic()
+    try:
+        task = wait_for_final_row(task_id, timeout=15)
+        took = time.monotonic() - started
+    finally:
+        cluster.stop()
+    assert task.status == Status.FAILED and task.error.startswith("Worker lost")
+    assert outcome_notices(task_id) == ["task_failed"]
+    record_timing("job lost while no cluster ran, reaped as run_cluster starts (from its start)", took)

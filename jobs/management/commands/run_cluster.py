@@ -28,6 +28,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import Error as DatabaseError
+from django.db import connections
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.cluster import Cluster
@@ -35,6 +36,7 @@ from django_q.management.commands.qcluster import Command as QclusterCommand
 from django_q.models import OrmQ
 
 from jobs.models import Status, TaskInfo
+from jobs.reaper import reap_stale_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,10 @@ class Command(QclusterCommand):
         # Orphans come to us, not to init: when the sentinel dies first, its workers stay
         # findable (and waitable) as our children.
         _become_subreaper()
-        release_held_items()  # left behind by a cluster that died
+        # What a cluster that died left behind: its jobs' rows, and the queue items it held.
+        reap_at_start()
+        release_held_items()
+        connections.close_all()  # the cluster's processes are forked from this one: share no connection
         cluster = Cluster()  # installs django-q2's handlers, replaced just below
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -77,6 +82,14 @@ def stop_cluster(cluster: Cluster) -> None:
         logger.error("cluster process pid=%s did not stop within %s s; killing it", pid, STOP_WITHIN)
         _signal(pid, signal.SIGKILL)
     logger.info("cluster stopped in %.1f s", STOP_WITHIN - (deadline - time.monotonic()))
+
+
+def reap_at_start() -> None:
+    """Fail the rows of jobs whose worker was lost now, rather than at the reaper loop's next round."""
+    try:
+        reap_stale_tasks()
+    except DatabaseError:  # the reaper loop, and the workers' first jobs, try again
+        logger.exception("reaping at cluster start failed")
 
 
 def release_held_items() -> int:
