@@ -187,3 +187,29 @@ def test_a_job_lost_while_every_cluster_was_down_is_failed_as_the_next_cluster_s
     assert task.status == Status.FAILED and task.error.startswith("Worker lost")
     assert outcome_notices(task_id) == ["task_failed"]
     record_timing("job lost while no cluster ran, reaped as run_cluster starts (from its start)", took)
+
+
+def test_django_q2s_own_qcluster_sent_sigterm_by_its_supervisor_ends_its_job_and_exits(make_task):
+    # systemd's KillMode=mixed (deploy/systemd/statusmsg-worker@.service) signals the main process
+    # only; the busy worker hears of it through its cluster's stop event (jobs.stopping.ClusterWatch).
+    from tests.processes import Qcluster
+
+    cluster = Qcluster().start()
+    try:
+        task_id = make_task(**{**LONG_JOB, "kind": "cancellable"})
+        wait_for(lambda: progressed(task_id), message="progress")
+        tree = process_tree(cluster.process.pid)
+        os.kill(cluster.process.pid, signal.SIGTERM)
+        sent = time.monotonic()
+        task = wait_for_final_row(task_id, timeout=10)
+        row_after = time.monotonic() - sent
+        cluster.process.wait(10)
+        wait_for(lambda: not still_alive(tree), timeout=5, message="every cluster process to exit")
+        gone_after = time.monotonic() - sent
+    finally:
+        cluster.stop()
+    assert (task.status, task.error) == (Status.FAILED, "Worker stopped by signal")
+    assert 0 < task.result["counted"] < 100_000
+    assert outcome_notices(task_id) == ["task_failed"]
+    record_timing("SIGTERM to django-q2's own qcluster main process mid-job", row_after,
+                  cluster_gone_after=round(gone_after, 2))
