@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from jobs.models import Status, TaskInfo
 from tests.jobs.faults import outcome_notices, process_tree, record_timing, still_alive, wait_for_final_row
@@ -213,3 +214,27 @@ def test_django_q2s_own_qcluster_sent_sigterm_by_its_supervisor_ends_its_job_and
     assert outcome_notices(task_id) == ["task_failed"]
     record_timing("SIGTERM to django-q2's own qcluster main process mid-job", row_after,
                   cluster_gone_after=round(gone_after, 2))
+
+
+def test_a_heartbeat_whose_connection_is_terminated_reconnects_and_the_job_completes(make_task):
+    cluster = Cluster().start()
+    try:
+        task_id = make_task(kind="silent", params={"seconds": 3})  # only the heartbeat writes meanwhile
+        wait_for(lambda: TaskInfo.objects.get(pk=task_id).status == Status.RUNNING, message="running")
+        time.sleep(0.5)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND query LIKE %s AND query NOT LIKE %s",
+                ['UPDATE "jobs_taskinfo" SET "heartbeat_at" = %', '%"processed_items" = %'])  # a beat, no progress
+            assert cursor.fetchall() == [(True,)]  # the heartbeat's connection, and only it
+        terminated = timezone.now()
+        wait_for(lambda: TaskInfo.objects.get(pk=task_id).heartbeat_at > terminated, timeout=5,
+                 message="a heartbeat on a new connection")
+        beat_again_after = (TaskInfo.objects.get(pk=task_id).heartbeat_at - terminated).total_seconds()
+        task = wait_for_final_row(task_id, timeout=10)
+    finally:
+        cluster.stop()
+    assert task.status == Status.COMPLETED
+    assert outcome_notices(task_id) == ["task_complete"]
+    record_timing("pg_terminate_backend of the heartbeat's connection (to its next beat)", beat_again_after)
