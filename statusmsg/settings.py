@@ -24,7 +24,7 @@ DEBUG = env.bool("DEBUG", default=DEVELOPMENT)
 # careless deployment fails at start instead of signing sessions with a key from git.
 DEV_SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
 SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
-if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32):
+if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured(
         "Set SECRET_KEY to a random value of 50+ characters (python -c 'import secrets; "
         "print(secrets.token_urlsafe(50))'), or DEBUG=1 / STATUSMSG_DEV=1 for development."
@@ -59,6 +59,7 @@ MIDDLEWARE = [
     # Right after SecurityMiddleware, as whitenoise asks: static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "statusmsg.middleware.json_depth_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -114,3 +114,21 @@ def test_the_depth_check_is_linear_on_a_five_megabyte_attack():
     assert time.monotonic() - started < 1
     with pytest.raises(ValueError, match="deeper than 64"):
         loads_bounded(body)
+
+
+def test_a_plain_django_view_is_shielded_by_the_middleware(rf):
+    from django.http import JsonResponse
+
+    from statusmsg.middleware import json_depth_middleware
+
+    def naive_view(request):  # what a plain view might do: json.loads(request.body)
+        return JsonResponse({"items": len(json.loads(request.body))})
+
+    view = json_depth_middleware(naive_view)
+    deep = view(rf.post("/plain/", "[" * 50_000, content_type="application/json"))
+    assert deep.status_code == 400 and b"deeper than 64" in deep.content
+    flat = view(rf.post("/plain/", "[1, [2], {\"a\": [3]}]", content_type="application/json"))
+    assert flat.status_code == 200
+    # A body that is not JSON is passed on untouched, brackets or not.
+    form_view = json_depth_middleware(lambda request: JsonResponse({"username": request.POST["username"]}))
+    assert form_view(rf.post("/plain/", {"username": "[" * 500})).status_code == 200
