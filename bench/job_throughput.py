@@ -6,8 +6,10 @@ pipeline (kind bench_noop, owned by a user, so each also gets its outcome notifi
 and N bare django-q2 `async_task` no-ops. A round is timed from the first enqueue to the
 moment every job's final row is there (the TaskInfo row completed; for bare jobs django-q2's
 success row). django-q2's result table is emptied before each round, so no round pays its
-save_limit pruning and the others not. Every statement any process sends through Django is counted
-(bench/_sqlcount.py), so the SQL statements per job are printed beside the rates.
+save_limit pruning and the others not. Every statement any process sends through Django is
+counted (bench/_sqlcount.py), so the SQL statements per job are printed beside the rates,
+and so is the CPU time per job of the cluster's processes, this (enqueueing) process and
+the PostgreSQL backends: a figure other load on the machine disturbs far less than rates.
 Target: pipeline >= 0.9x bare.
 
 Run: .venv/bin/python bench/job_throughput.py [--jobs 300] [--rounds 3]
@@ -17,6 +19,7 @@ Redis for the pushes at REDIS_URL, default redis://127.0.0.1:6379/1)
 
 import argparse
 import os
+import resource
 import statistics
 import time
 import uuid
@@ -46,6 +49,41 @@ def raw_count(sql: str, params) -> int:
         _raw["connection"] = psycopg.connect(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://"),
                                              autocommit=True)
     return _raw["connection"].execute(sql, params).fetchone()[0]
+
+
+def cpu_seconds(cluster_pid: int) -> dict[str, float]:
+    """Return the CPU seconds used so far by the cluster's processes, this process, and PostgreSQL.
+
+    CPU per job is what the machine's other load disturbs least: a busy neighbour slows the
+    rounds' wall clock, far less the work each job costs. The PostgreSQL figure sums the
+    backends serving this database (the bench's own waiting connection excluded).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    cluster = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    group = int(stat.read().rsplit(")", 1)[1].split()[2])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if group == cluster_pid:
+                cluster += of(int(entry))
+    raw_count("SELECT 1", [])
+    backends = _raw["connection"].execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cluster": cluster, "enqueuer": usage.ru_utime + usage.ru_stime,
+            "postgres": sum(of(pid) for (pid,) in backends)}
 
 
 def empty_result_rows() -> None:
@@ -110,6 +148,7 @@ def main() -> None:
           f"poll={q['poll']}s broker=ORM; heartbeat interval {app_settings.HEARTBEAT_INTERVAL}s")
     rates: dict[str, list[float]] = {"bare": [], "pipeline": []}
     statements: dict[str, list[dict]] = {"bare": [], "pipeline": []}
+    cpu: dict[str, list[dict]] = {"bare": [], "pipeline": []}
     try:
         # Warm up both paths (and wait for the cluster to be up).
         bare_round(20)
@@ -118,13 +157,15 @@ def main() -> None:
             # Alternate which path goes first, so a drift in the machine's load falls on both.
             for name in ("bare", "pipeline") if round_number % 2 else ("pipeline", "bare"):
                 empty_result_rows()
-                before = totals(count_file)
+                before, cpu_before = totals(count_file), cpu_seconds(cluster.process.pid)
                 elapsed, _ = bare_round(args.jobs) if name == "bare" else pipeline_round(args.jobs, owner)
-                after = totals(count_file)
+                after, cpu_after = totals(count_file), cpu_seconds(cluster.process.pid)
                 rates[name].append(args.jobs / elapsed)
                 statements[name].append({verb: (after[verb] - before[verb]) / args.jobs for verb in after})
+                cpu[name].append({part: (cpu_after[part] - cpu_before[part]) / args.jobs * 1000 for part in cpu_after})
                 print(f"round {round_number} {name:8s} {args.jobs / elapsed:6.1f} jobs/s  "
-                      f"({elapsed:5.2f} s)  {statements[name][-1]['total']:5.1f} statements/job", flush=True)
+                      f"({elapsed:5.2f} s)  {statements[name][-1]['total']:5.1f} statements/job  "
+                      f"CPU {sum(cpu[name][-1].values()):5.2f} ms/job  load {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         cluster.stop()
         count_file.unlink(missing_ok=True)
@@ -138,6 +179,13 @@ def main() -> None:
               f"SQL statements/job {per_job['total']:.1f} ("
               + ", ".join(f"{verb} {value:.1f}" for verb, value in per_job.items() if verb != "total" and value)
               + ")")
+    cpu_per_job = {name: {part: statistics.median(c[part] for c in cpu[name]) for part in cpu[name][0]}
+                   for name in cpu}
+    for name, parts in cpu_per_job.items():
+        print(f"{name:8s} CPU ms/job (median): {sum(parts.values()):.2f} = "
+              + ", ".join(f"{part} {value:.2f}" for part, value in parts.items()))
+    cpu_ratio = sum(cpu_per_job["bare"].values()) / sum(cpu_per_job["pipeline"].values())
+    print(f"bare CPU / pipeline CPU per job: {cpu_ratio:.2f}x  (the rate ratio a CPU-bound machine would see)")
     ratio_best = max(rates["pipeline"]) / max(rates["bare"])
     ratio_median = statistics.median(rates["pipeline"]) / statistics.median(rates["bare"])
     print(f"pipeline / bare: best {ratio_best:.2f}x  median {ratio_median:.2f}x   (target >= 0.9x)")
