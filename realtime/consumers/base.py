@@ -161,14 +161,12 @@ class JobStreamConsumer(GuardedJsonConsumer):
             _remember(self.latest, job_id, message, LATEST_MEMORY)
             await self.send_json(message)
 
-    async def layer_reconnected(self, event: dict) -> None:
+    async def resync(self) -> None:
         """Re-send the snapshot of everything this socket follows: updates published meanwhile were lost.
 
         The layer says so only once Redis has confirmed the re-subscription, so an update
         published after this read reaches the socket too; seq drops what it already sent.
         """
-        if not self.ready or self.closing or not await self.credentials_hold():
-            return
         messages = await self.snapshots()
         for job_id in list(self.subscribed_jobs):
             if message := await db.visible_task_message(job_id, self.user):

@@ -186,12 +186,24 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         """Keep the socket: nothing can arrive meanwhile, and a new handshake would fail anyway."""
 
     async def layer_reconnected(self, event: dict) -> None:
-        """Events published while the layer was away are lost: make the client reconnect for a snapshot.
+        """Events published while the layer was away are lost: check the credentials, then resync."""
+        if not self.ready or self.closing:
+            return
+        try:
+            if await self.credentials_hold():
+                await self.resync()
+        except Exception:
+            # The database may be down too: a client that reconnects gets a snapshot later.
+            logger.exception("resync failed user=%s path=%s", self.user_id, self.scope.get("path"))
+            if not self.closing:
+                await self.refuse(CLOSE_SERVICE_RESTART, "resync failed")
+
+    async def resync(self) -> None:
+        """Bring the client up to date after a layer outage; by default, make it reconnect for a snapshot.
 
         Subclasses that can re-read their state in place override this (no reconnect herd).
         """
-        if self.ready and not self.closing:
-            await self.refuse(CLOSE_SERVICE_RESTART, "channel layer reconnected")
+        await self.refuse(CLOSE_SERVICE_RESTART, "channel layer reconnected")
 
     # --- helpers ------------------------------------------------------------------------------
     async def send_json(self, content: dict) -> None:

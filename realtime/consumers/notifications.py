@@ -42,11 +42,9 @@ class NotificationConsumer(GuardedJsonConsumer):
         self.unread = await db.read_unread_count(self.user)
         await self.send_unread_count()
 
-    async def layer_reconnected(self, event):
-        # Notifications published while the layer was away are lost: count again (and a
-        # revocation may have been lost too).
-        if self.ready and not self.closing and await self.credentials_hold():
-            await self.notifications_changed(event)
+    async def resync(self):
+        # Notifications published while the layer was away are lost: count again.
+        await self.notifications_changed({"type": "notifications.changed"})
 
     async def send_unread_count(self):
         await self.send_json({"type": "unread_count", "count": self.unread.count})

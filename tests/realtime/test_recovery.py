@@ -220,3 +220,19 @@ def test_a_catch_up_that_fails_again_keeps_the_events_until_pushes_work(layer_do
     time.sleep(0.5)  # the first catch-up meets Redis still down, and keeps the event
     sent = layer_down_then_up()
     assert wait_for_sends(sent, 1, timeout=3) == [("auth.user.7", revoked)]
+
+
+async def test_a_resync_that_fails_closes_1012_so_the_client_reconnects(user, token_of, monkeypatch):
+    from realtime import db
+
+    communicator, connected, _ = await open_socket("/ws/tasks/", token=await amake(token_of)(user))
+    assert connected
+    await drain(communicator)
+
+    async def database_down(*args):
+        raise ConnectionError("the database is down too")
+
+    monkeypatch.setattr(db, "feed_task_messages", database_down)
+    await layer_event(user, "layer.reconnected")
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 1012}
+    await communicator.wait()
