@@ -135,7 +135,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed names, so whitenoise can let browsers cache them for a year; needs collectstatic.
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # whitenoise's CompressedManifestStaticFilesStorage, with a plain name instead of a 500 for
+    # a file collectstatic did not collect.
+    "staticfiles": {"BACKEND": "statusmsg.storage.StaticFilesStorage"},
 }
 if DEBUG:
     # Development serves straight from static/ (no collectstatic, edits show on reload).

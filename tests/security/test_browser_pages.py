@@ -19,6 +19,7 @@ PAGES = {
     "/api/docs/": ".swagger-ui .info",
     "/api/redoc/": "[role=navigation], .api-content",
     "/admin/": "#content",
+    "/api/background-tasks/bulk-save/": ".response-info",  # DRF's browsable API
 }
 
 

@@ -95,3 +95,13 @@ print(url, response.status_code, response["Cache-Control"])
     assert url.startswith("/static/js/live-socket.") and url != "/static/js/live-socket.js"
     assert status == "200"
     assert "max-age=315360000" in cache_control and "immutable" in cache_control
+
+
+def test_a_deployment_without_collectstatic_gets_pages_not_500s(tmp_path):
+    code = ("import django; django.setup()\nfrom django.test import Client\n"
+            "print(Client().get('/accounts/login/').status_code)")
+    answer = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env=clean_env(SECRET_KEY=STRONG_KEY, STATIC_ROOT=str(tmp_path / "empty"),
+                                          ALLOWED_HOSTS="testserver"))
+    assert answer.stdout.strip() == "200", answer.stderr
+    assert "run manage.py collectstatic" in answer.stderr
