@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from statusmsg.api_input import validated
+from statusmsg.api_schema import STAFF_ONLY, ErrorSerializer
 
 from . import services
 from .exceptions import NotificationNotFound
@@ -20,7 +21,7 @@ from .serializers import (
     SuccessSerializer,
 )
 
-NOT_FOUND = OpenApiResponse(description="Not yours, or no such notification")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, "Not yours, or no such notification")
 
 
 class NotificationListView(APIView):
@@ -73,7 +74,7 @@ class CreateNotificationView(APIView):
 
     @extend_schema(
         request=CreateNotificationSerializer,
-        responses={201: NotificationCreatedSerializer, 400: OpenApiResponse(description="Field errors")},
+        responses={201: NotificationCreatedSerializer, 403: STAFF_ONLY},
     )
     def post(self, request):
         data = validated(CreateNotificationSerializer, request.data)
