@@ -37,8 +37,6 @@ def describe_bulk_analysis(task: TaskInfo) -> OutcomeNotice | None:
         f"{failed} failed" if failed and task.status != Status.FAILED else "",
     ) if part)
     error = first_line(task.error)
-    if task.status == Status.FAILED and error.startswith("AllItemsFailed: "):
-        error = error.removeprefix("AllItemsFailed: ")  # until the worker keeps the job's own words
     errors = [entry for entry in result.get("errors") or [] if isinstance(entry, dict)]
     first_failure = f"First failure: {errors[0].get('url')}: {reason_in_words(str(errors[0].get('error')))}" \
         if errors else ""

@@ -40,7 +40,7 @@ from django_q.exceptions import TimeoutException
 from statusmsg.conf import app_settings
 
 from . import lifecycle, reaper
-from .exceptions import JobCancelled
+from .exceptions import JobCancelled, JobFailed
 from .models import Status, TaskInfo
 from .registry import get_task_kind
 from .reporting import ProgressReporter
@@ -136,6 +136,9 @@ def _ending_of(exc: BaseException, task: TaskInfo, stopped_by: str | None, timed
     if isinstance(exc, JobCancelled):
         logger.info("task id=%s cancelled", task_id)
         return Status.CANCELLED, lifecycle.CANCELLED_ON_REQUEST
+    if isinstance(exc, JobFailed):  # the job's own verdict, worded for people: no class name
+        logger.warning("task id=%s failed as a whole: %s", task_id, exc)
+        return Status.FAILED, str(exc)
     if isinstance(exc, Exception):
         logger.exception("task id=%s failed", task_id)
         return Status.FAILED, f"{type(exc).__name__}: {exc}"

@@ -95,8 +95,10 @@ class ServerProcess:
 
 
 class Qcluster(ServerProcess):
+    """A worker cluster as make run and the systemd units start it (run_cluster: a bounded, clean stop)."""
+
     def __init__(self, **env_overrides):
-        super().__init__([sys.executable, "manage.py", "qcluster"], process_env(**env_overrides), "qcluster")
+        super().__init__([sys.executable, "manage.py", "run_cluster"], process_env(**env_overrides), "qcluster")
 
 
 class Daphne(ServerProcess):

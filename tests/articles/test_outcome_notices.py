@@ -55,10 +55,18 @@ def test_an_analysis_whose_urls_all_failed_is_told_as_failed(user):
     assert notification.message.startswith("All 2 URLs failed. First failure: http://127.0.0.1:9/0: refused:")
 
 
-def test_the_worker_s_class_name_prefix_is_not_shown_to_people(user):
+def test_an_analysis_whose_every_url_failed_ends_failed_in_the_job_s_own_words(user):
+    from jobs.models import TaskInfo
+    from jobs.worker import run_task
+    from notifications.models import Notification
+
     task_id = start_bulk_analysis(urls(2), owner=user)
-    notification = finish(task_id, Status.FAILED, error="AllItemsFailed: all 2 URLs failed")
-    assert notification.message == "All 2 URLs failed."
+    assert run_task(str(task_id)) == Status.FAILED
+    task = TaskInfo.objects.get(pk=task_id)
+    assert task.error == "all 2 URLs failed"  # no exception class name in front
+    assert task.result["failed"] == 2
+    [notification] = Notification.objects.filter(user=user)
+    assert notification.message.startswith("All 2 URLs failed.")
 
 
 def test_a_cancelled_analysis_tells_what_it_did_and_what_it_left(user):
