@@ -10,16 +10,24 @@ from statusmsg.conf import app_settings
 
 from . import lifecycle
 from .models import Status, TaskInfo
+from .queue_items import release_held_items
 from .registry import get_task_kind
 
 logger = logging.getLogger(__name__)
 
 
 def reap_stale_tasks(stale_after: float | None = None) -> int:
-    """Fail tasks whose worker was lost, or that never reached the queue; return how many."""
+    """Fail tasks whose worker was lost, or that never reached the queue; return how many.
+
+    Also frees the queue items a cluster took more than stale_after ago without starting them
+    (it died, or all its workers are busy), so another cluster runs them now rather than when
+    the broker's retry expires.
+    """
     stale_after = app_settings.STALE_AFTER if stale_after is None else stale_after
     cutoff = timezone.now() - timedelta(seconds=stale_after)
-    return _reap_running(cutoff, stale_after) + _reap_never_enqueued(cutoff, stale_after)
+    reaped = _reap_running(cutoff, stale_after) + _reap_never_enqueued(cutoff, stale_after)
+    release_held_items(held_longer_than=stale_after)
+    return reaped
 
 
 def _reap_running(cutoff, stale_after: float) -> int:

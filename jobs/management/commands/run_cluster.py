@@ -29,13 +29,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import Error as DatabaseError
 from django.db import connections
-from django.utils import timezone
-from django_q.brokers import get_broker
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as QclusterCommand
-from django_q.models import OrmQ
 
-from jobs.models import Status, TaskInfo
+from jobs.queue_items import release_held_items
 from jobs.reaper import reap_stale_tasks
 
 logger = logging.getLogger(__name__)
@@ -90,34 +87,6 @@ def reap_at_start() -> None:
         reap_stale_tasks()
     except DatabaseError:  # the reaper loop, and the workers' first jobs, try again
         logger.exception("reaping at cluster start failed")
-
-
-def release_held_items() -> int:
-    """Make the queue items of jobs that no worker runs any more available again; return how many.
-
-    The ORM broker hides an item for `retry` seconds (70 min here) once a cluster takes it,
-    and only a saved result deletes it. A stopped cluster leaves some behind: the stopped
-    job's own item, and jobs prefetched into its queue that never started. Those of pending
-    jobs become visible at once (if another cluster holds one too, start_task lets only one
-    run it), those of finished jobs are deleted, those of running jobs are left alone.
-    """
-    now, released = timezone.now(), 0
-    try:
-        for item in OrmQ.objects.filter(key=get_broker().list_key, lock__gt=now):
-            task = item.task
-            if task.get("func") != "jobs.worker.run_task" or not task.get("args"):
-                continue
-            status = TaskInfo.objects.filter(pk=task["args"][0]).values_list("status", flat=True).first()
-            held = OrmQ.objects.filter(pk=item.pk, lock=item.lock)  # unless a cluster took it meanwhile
-            if status == Status.PENDING:
-                released += held.update(lock=now)
-            elif status != Status.RUNNING:
-                released += held.delete()[0]
-    except DatabaseError:  # the database is down: the items free themselves after `retry`
-        logger.exception("could not release the queue items held by stopped workers")
-    if released:
-        logger.info("released %s queue items held by stopped workers", released)
-    return released
 
 
 def descendants(pid: int) -> list[int]:
