@@ -215,6 +215,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only: no endpoint takes a form or a file, and the bounded parser cannot be crashed.
     "DEFAULT_PARSER_CLASSES": ["statusmsg.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "statusmsg.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "statusmsg.throttling.AnonRateThrottle",
         "statusmsg.throttling.UserRateThrottle",

@@ -1,21 +1,20 @@
 """Top-level routes: the API, its schema and docs, the admin, the login and the pages."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from articles.views import keyword_alerts_page
+from statusmsg.renderers import inline_styles_csp
 from statusmsg.token_view import obtain_auth_token
 
 
 def _docs_csp(view):
     """Let Swagger UI and Redoc add their <style> elements at run time; scripts stay nonce-only."""
-    return csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})(view)
+    return csp_override(inline_styles_csp())(view)
 
 
 urlpatterns = [

@@ -11,6 +11,10 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 # Redoc's sidebar credit shows an <img> from cdn.redoc.ly (no option turns it off); CSP blocks
 # it before any request, Redoc hides the broken image, and nothing else is affected.
 REDOC_CREDIT = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+# DRF's browsable API page (its bundled jQuery/Bootstrap, not our templates) runs one inline
+# event handler at load, which the CSP blocks; the page renders and the JSON endpoints are
+# unaffected. Not chased further: scripts stay nonce-only rather than allowing it.
+DRF_INLINE_HANDLER = "Executing inline event handler"
 
 PAGES = {
     "/tasks/": "#no-tasks, .task-row",
@@ -55,5 +59,6 @@ def test_pages_render_with_no_csp_violation_and_nothing_from_elsewhere(staff_pag
     staff_page.goto(path)
     staff_page.wait_for_selector(PAGES[path])
     staff_page.wait_for_timeout(500)  # late scripts, workers and sockets
-    assert [text for text in staff_page.violations if REDOC_CREDIT not in text] == []
+    expected = (REDOC_CREDIT, DRF_INLINE_HANDLER) if path.startswith("/api/") else ()
+    assert [text for text in staff_page.violations if not any(known in text for known in expected)] == []
     assert staff_page.elsewhere == []

@@ -91,3 +91,15 @@ def test_production_mode_refuses_to_start_without_a_key_of_its_own(transactional
     with pytest.raises(RuntimeError, match="Set SECRET_KEY"):
         server.start()
     server.stop()
+
+
+def test_two_server_processes_share_one_anonymous_rate_through_redis(transactional_db):
+    prefix = f"throttle-test-{time.monotonic_ns()}"  # a fresh count, whatever ran before
+    servers = [Daphne(THROTTLE_ANON_RATE="5/min", CACHE_KEY_PREFIX=prefix).start() for _ in range(2)]
+    try:
+        codes = [httpx.get(f"{servers[n % 2].http_url}/api/background-tasks/summary", timeout=10).status_code
+                 for n in range(6)]
+    finally:
+        for server in servers:
+            server.stop()
+    assert codes == [401] * 5 + [429]
