@@ -134,9 +134,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Hashed names, so whitenoise can let browsers cache them for a year; needs collectstatic.
-    # whitenoise's CompressedManifestStaticFilesStorage, with a plain name instead of a 500 for
-    # a file collectstatic did not collect.
+    # Hashed names (collectstatic), so whitenoise lets browsers cache them for a year.
     "staticfiles": {"BACKEND": "statusmsg.storage.StaticFilesStorage"},
 }
 if DEBUG:
@@ -161,7 +159,7 @@ STATUSMSG = {
 }
 _statusmsg = {**STATUSMSG_DEFAULTS, **STATUSMSG}  # for the settings below, which are read once
 
-# --- Redis: the channel layer (and nothing else by default).
+# --- Redis: the channel layer, and the cache below.
 # No REDIS_URL means the embedded Redis that `make run` starts under var/.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env("REDIS_URL", default=f"unix://{EMBEDDED_REDIS_SOCKET}")
