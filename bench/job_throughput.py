@@ -51,39 +51,45 @@ def raw_count(sql: str, params) -> int:
     return _raw["connection"].execute(sql, params).fetchone()[0]
 
 
-def cpu_seconds(cluster_pid: int) -> dict[str, float]:
-    """Return the CPU seconds used so far by the cluster's processes, this process, and PostgreSQL.
+def cpu_seconds(cluster_pid: int) -> dict[str, dict[int, float]]:
+    """Return the CPU seconds used so far, per process: the cluster's, this one, and PostgreSQL's.
 
     CPU per job is what the machine's other load disturbs least: a busy neighbour slows the
-    rounds' wall clock, far less the work each job costs. The PostgreSQL figure sums the
+    rounds' wall clock, far less the work each job costs. The PostgreSQL figure is the
     backends serving this database (the bench's own waiting connection excluded).
     """
     tick = os.sysconf("SC_CLK_TCK")
 
-    def of(pid: int) -> float:
+    def stat_of(pid: int) -> list[str] | None:
         try:
             with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
+                return stat.read().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
-            return 0.0
+            return None
+
+    def seconds(fields: list[str]) -> float:
         return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
 
-    cluster = 0.0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    group = int(stat.read().rsplit(")", 1)[1].split()[2])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            if group == cluster_pid:
-                cluster += of(int(entry))
+    cluster = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = stat_of(int(entry))
+        if fields is not None and int(fields[2]) == cluster_pid:  # its process group
+            cluster[int(entry)] = seconds(fields)
     raw_count("SELECT 1", [])
     backends = _raw["connection"].execute(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+    postgres = {pid: seconds(fields) for (pid,) in backends if (fields := stat_of(pid)) is not None}
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"cluster": cluster, "enqueuer": usage.ru_utime + usage.ru_stime,
-            "postgres": sum(of(pid) for (pid,) in backends)}
+    return {"cluster": cluster, "enqueuer": {os.getpid(): usage.ru_utime + usage.ru_stime}, "postgres": postgres}
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    """Return the CPU seconds each part used between two cpu_seconds() readings.
+
+    Per process: one that started meanwhile counts whole; one that ended meanwhile (a
+    connection closed at CONN_MAX_AGE, a recycled worker) loses what it used since before.
+    """
+    return {part: sum(used - before[part].get(pid, 0.0) for pid, used in after[part].items()) for part in after}
 
 
 def empty_result_rows() -> None:
@@ -162,7 +168,8 @@ def main() -> None:
                 after, cpu_after = totals(count_file), cpu_seconds(cluster.process.pid)
                 rates[name].append(args.jobs / elapsed)
                 statements[name].append({verb: (after[verb] - before[verb]) / args.jobs for verb in after})
-                cpu[name].append({part: (cpu_after[part] - cpu_before[part]) / args.jobs * 1000 for part in cpu_after})
+                used = cpu_used(cpu_before, cpu_after)
+                cpu[name].append({part: seconds / args.jobs * 1000 for part, seconds in used.items()})
                 print(f"round {round_number} {name:8s} {args.jobs / elapsed:6.1f} jobs/s  "
                       f"({elapsed:5.2f} s)  {statements[name][-1]['total']:5.1f} statements/job  "
                       f"CPU {sum(cpu[name][-1].values()):5.2f} ms/job  load {os.getloadavg()[0]:.1f}", flush=True)
