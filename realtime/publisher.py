@@ -34,6 +34,10 @@ from .groups import ALL_USERS_GROUP, STAFF_JOBS_GROUP, auth_group, job_group, to
 
 logger = logging.getLogger(__name__)
 
+# The channel-layer event of a task's change; consumers handle it in task_updated (the socket
+# message it carries keeps the seed's name, job_update).
+TASK_UPDATED = "task.updated"
+
 # Returns a job's newest (message, owner_id), or None if it is gone: given by the caller with
 # each job message, so this transport re-sends missed jobs without knowing what a job is.
 Refresh = Callable[[str], tuple[dict, object] | None]
@@ -60,7 +64,7 @@ def _job_event(message: dict, owner_id) -> tuple[list[str], dict]:
     # Encoded once here rather than once per socket: a consumer relays `text` as it is and
     # needs only job_id, seq and owner_id to decide whether to.
     event = {
-        "type": "job.update",
+        "type": TASK_UPDATED,
         "job_id": message["job_id"],
         "seq": message["seq"],
         "owner_id": owner_id,
@@ -117,7 +121,7 @@ def _pause(groups: list[str], error: BaseException) -> None:
 
 def _missed_push(groups: list[str], event: dict, refresh: Refresh | None) -> None:
     """Remember an event that did not go out, for the catch-up."""
-    if event.get("type") != "job.update":
+    if event.get("type") != TASK_UPDATED:
         _missed_group_event(groups, event)
         return
     if refresh is None:

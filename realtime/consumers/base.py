@@ -143,8 +143,8 @@ class JobStreamConsumer(GuardedJsonConsumer):
         return job_id
 
     # --- relaying -----------------------------------------------------------------------------
-    async def job_update(self, event: dict) -> None:
-        """Relay a job_update from a group (pre-encoded by the publisher) if it is news."""
+    async def task_updated(self, event: dict) -> None:
+        """Relay a task.updated event's job_update (pre-encoded by the publisher) if it is news."""
         if not (self.user_is_staff or event.get("owner_id") == self.user_id):
             return
         if event["job_id"] in self.muted or not self.advance(event["job_id"], event["seq"]):

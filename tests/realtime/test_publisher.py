@@ -57,7 +57,7 @@ async def test_announce_sends_the_job_update_to_every_group_that_follows_the_job
     for layer, channel in listeners:
         event, message = await next_message(layer, channel)
         assert (event["type"], event["job_id"], event["seq"], event["owner_id"]) == (
-            "job.update", job_id, snapshot["seq"], user.pk)
+            "task.updated", job_id, snapshot["seq"], user.pk)
         timestamp = message.pop("timestamp")
         assert "T" in timestamp
         assert message == {"type": "job_update", "job_id": job_id, "status": status, "seq": snapshot["seq"],

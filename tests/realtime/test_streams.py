@@ -83,8 +83,8 @@ async def test_a_stale_or_repeated_seq_is_never_sent(make_job, user, token_of):
     layer = get_channel_layer()
 
     def event(seq):
-        return {"type": "job.update", "job_id": job_id, "seq": seq, "owner_id": user.pk,
-                "text": json.dumps({"type": "job_update", "job_id": job_id, "seq": seq})}
+        return {"type": "task.updated", "job_id": job_id, "seq": seq, "owner_id": user.pk,
+                "text": json.dumps({"type": "task.updated", "job_id": job_id, "seq": seq})}
 
     # As if published before the snapshot was read but delivered after it.
     for seq in (snapshot["seq"] - 1, snapshot["seq"]):
