@@ -1,14 +1,12 @@
 """REST endpoints of /api/articles: the analyzed articles, for every logged-in user."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from statusmsg.api_schema import ErrorSerializer
 
 from . import queries
-from .exceptions import ArticleNotFound
 from .reading_serializers import ArticleListQuerySerializer, ArticleListSerializer, ArticleSerializer
 
 
@@ -29,9 +27,4 @@ class ArticleDetailView(APIView):
     @extend_schema(operation_id="articles_retrieve",
                    responses={200: ArticleSerializer, 404: OpenApiResponse(ErrorSerializer, "No such article")})
     def get(self, request, article_id):
-        try:
-            article = queries.get_article(article_id)
-        except ArticleNotFound as exc:
-            # Until statusmsg.api_errors maps ArticleNotFound (404), answer it here the same way.
-            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
-        return Response(ArticleSerializer(article).data)
+        return Response(ArticleSerializer(queries.get_article(article_id)).data)

@@ -7,7 +7,6 @@ from rest_framework.views import APIView
 
 from statusmsg.api_schema import ErrorSerializer
 
-from .exceptions import NothingToRetry
 from .retry import retry_failed
 from .serializers import TaskStartedSerializer
 
@@ -19,9 +18,5 @@ class RetryFailedView(APIView):
         409: OpenApiResponse(ErrorSerializer, "Not a finished bulk analysis, or none of its URLs failed"),
     })
     def post(self, request, task_id):
-        try:
-            retry_id = retry_failed(task_id, request.user)
-        except NothingToRetry as nothing:
-            # Until statusmsg.api_errors maps NothingToRetry (409), answer it here the same way.
-            return Response({"detail": str(nothing)}, status=status.HTTP_409_CONFLICT)
+        retry_id = retry_failed(task_id, request.user)
         return Response({"task_id": str(retry_id)}, status=status.HTTP_202_ACCEPTED)

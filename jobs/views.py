@@ -36,7 +36,8 @@ class TaskDetailView(APIView):
         message = (
             "Task cancelled"
             if task.status == "cancelled"
-            else "Cancellation requested; the job stops at its next progress report"
+            else "Cancellation requested; the job stops at its next progress report, or when it returns, "
+            "and keeps what it has done"
         )
         return Response({"success": True, "message": message, "status": task.status})
 

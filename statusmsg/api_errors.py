@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotAuthenticated, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from articles.exceptions import AutoIngestAlreadyRunning, KeywordGroupNotFound
+from articles.exceptions import ArticleNotFound, AutoIngestAlreadyRunning, KeywordGroupNotFound, NothingToRetry
 from jobs.exceptions import TaskAlreadyFinished, TaskNotFound
 from notifications.exceptions import InvalidLimit, InvalidNotification, NotificationNotFound
 from statusmsg.throttling import AnonRateThrottle
@@ -27,6 +27,8 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     TaskAlreadyFinished: (status.HTTP_409_CONFLICT, "task_already_finished"),
     AutoIngestAlreadyRunning: (status.HTTP_409_CONFLICT, "auto_ingest_running"),
     KeywordGroupNotFound: (status.HTTP_404_NOT_FOUND, "keyword_group_not_found"),
+    ArticleNotFound: (status.HTTP_404_NOT_FOUND, "article_not_found"),
+    NothingToRetry: (status.HTTP_409_CONFLICT, "nothing_to_retry"),
     NotificationNotFound: (status.HTTP_404_NOT_FOUND, "notification_not_found"),
     InvalidNotification: (status.HTTP_400_BAD_REQUEST, "invalid_notification"),
     InvalidLimit: (status.HTTP_400_BAD_REQUEST, "invalid_limit"),

@@ -47,6 +47,10 @@ DEFAULTS: dict[str, object] = {
     # IPs or networks such as 10.0.0.0/8).
     "METRICS_TOKEN": "",
     "METRICS_ALLOW": "",
+    # django-q2's broker: "orm" (the database) or "redis" (REDIS_URL); read once, at start.
+    "QUEUE_BROKER": "orm",
+    # Seconds between a web process's reports of its sockets (0: none, as in the fast tests).
+    "PROCESS_REPORT_EVERY": 5.0,
 }
 
 

@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,6 +58,12 @@ def main() -> int:
     refuse_busy_port(port)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusmsg.settings")
     os.environ.setdefault("STATUSMSG_DEV", "1")  # development settings for everything started here
+    # One set of metric files for every process started here, emptied at each start (the
+    # counters of a previous run's processes would otherwise be summed in).
+    metrics_dir = VAR_DIR / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
     # SIGTERM (a supervisor, or `kill`) takes the same way out as Ctrl-C. SIGINT is set too:
     # a shell without job control starts a background `make run` with SIGINT ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):

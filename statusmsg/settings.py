@@ -50,12 +50,15 @@ INSTALLED_APPS = [
     "channels",
     "jobs",
     "articles",
+    "operations",
     "notifications",
     "realtime",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every log line of a request carries its id (and the X-Request-ID answer header).
+    "statusmsg.log_context.RequestContextMiddleware",
     # Right after SecurityMiddleware, as whitenoise asks: static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -171,22 +174,32 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             # Short timeouts: a Redis that is down or hanging must not stall a job's pushes.
-            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 3}],
+            # Keepalive: a connection that died silently (a NAT, a failover) is noticed.
+            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 3,
+                       "socket_keepalive": True}],
             "prefix": env("CHANNEL_PREFIX", default="statusmsg"),
         },
     }
 }
 
-# --- django-q2: database (ORM) broker, so a job needs nothing but the database.
+# --- django-q2: the database (ORM) broker by default, so a job needs nothing but the database;
+# STATUSMSG_QUEUE_BROKER=redis takes django-q2's Redis broker instead (lower start latency,
+# see README "Deploy"). Clusters beat into the cache below, where /readyz looks for them.
+QUEUE_BROKER = _statusmsg["QUEUE_BROKER"]
+if QUEUE_BROKER not in ("orm", "redis"):
+    raise ImproperlyConfigured(f"STATUSMSG_QUEUE_BROKER must be orm or redis, not {QUEUE_BROKER!r}.")
 Q_CLUSTER = {
     "name": "statusmsg",
-    "orm": "default",
+    **({"orm": "default"} if QUEUE_BROKER == "orm" else {"redis": REDIS_URL}),
     "workers": _statusmsg["MAX_CONCURRENT_TASKS"],
     "timeout": _statusmsg["TASK_TIMEOUT"],
     # retry must exceed the longest timeout, or the broker hands a running job out twice.
     "retry": _statusmsg["TASK_TIMEOUT"] + 600,
     "max_attempts": 1,
     "poll": 0.2,
+    # Prefetch one job at most beyond the running ones: a busy cluster must not hoard the queue
+    # while another cluster's workers sit idle (django-q2's default is workers squared).
+    "queue_limit": 1,
     "catch_up": False,
     "save_limit": 1000,
     "ack_failures": True,
@@ -296,11 +309,17 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# LOG_FORMAT=json: one JSON object per line, with the request id, the user and the task id.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "statusmsg.log_format.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if LOG_FORMAT == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django_q": {"level": "WARNING"}},
 }

@@ -28,6 +28,9 @@ urlpatterns = [
     path("api/redoc/", _docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("api/background-tasks/", include("jobs.urls")),
     path("api/background-tasks/", include("articles.urls")),
+    path("api/", include("articles.api_urls")),  # /api/articles…
+    path("", include("articles.page_urls")),  # /articles/…, /analysis/…
+    path("", include("operations.urls")),  # /healthz, /readyz, /metrics, /api/system/status, /system/
     path("tasks/", include("jobs.page_urls")),
     path("", include("notifications.urls")),  # /api/notifications… and the /notifications/ page
     path("", RedirectView.as_view(url="/tasks/", permanent=False)),

@@ -48,6 +48,9 @@ STATUSMSG = {
     "PROGRESS_INTERVAL": 0.05,
     "HEARTBEAT_INTERVAL": 0.2,
     "EXTRA_JOB_KINDS": TEST_JOB_KINDS,
+    # No reporter thread in the test process (it would write from a thread the test database
+    # does not expect); the server processes the tests start report as in production.
+    "PROCESS_REPORT_EVERY": 0,
 }
 
 # No collectstatic in tests: plain storage, files found in static/ and the apps.

@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from .. import guard, revocation, socket_slots
+from ..connection_stats import stats
 from ..groups import auth_group
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         self.user_limiter: guard.RateLimiter | None = None
         self.credential: tuple[str, str | None] | None = None
         self.counted = False
+        self.opened = False  # counted in this process's connection stats
 
     async def __call__(self, scope, receive, send):
         try:
@@ -95,7 +97,21 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
             # life of the process.
             await self.leave_everything()
 
+    async def accept(self, subprotocol=None, headers=None) -> None:
+        await super().accept(subprotocol, headers)
+        if not self.closing and not self.opened:  # a refusal accepts only to close at once
+            self.opened = True
+            stats.opened(self.scope.get("path", ""), self.user_id)
+
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        await super().send(text_data, bytes_data, close)
+        if text_data is not None or bytes_data is not None:
+            stats.sent()
+
     async def leave_everything(self) -> None:
+        if self.opened:
+            self.opened = False
+            stats.closed(self.scope.get("path", ""), self.user_id)
         groups, self.joined = list(self.joined), set()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             async with asyncio.timeout(LEAVE_TIMEOUT):
@@ -129,6 +145,9 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         (bench/ws_fanout.py). Our handlers reach the database only through
         database_sync_to_async, which closes stale connections in its own thread anyway.
         """
+        if self.closing and "." in message["type"] and not message["type"].startswith("websocket."):
+            stats.dropped()  # an event for a socket that is on its way out: the client never sees it
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")

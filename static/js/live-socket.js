@@ -49,7 +49,11 @@
     this.baseDelayMs = options.baseDelayMs || 500;
     this.maxDelayMs = options.maxDelayMs || 15000;
     // Close codes after which retrying cannot help (the server refused us on purpose).
-    this.fatalCodes = options.fatalCodes || [4401, 4403, 4404];
+    this.fatalCodes = options.fatalCodes || [4403, 4404];
+    // 4401: logged out, password changed or token deleted elsewhere: the page is stale, reload
+    // it (the login page follows). 4429: too many sockets of this user: try again much later.
+    this.onRevoked = options.onRevoked || function () { global.location.reload(); };
+    this.busyDelayMs = options.busyDelayMs || 120000;
     this.pingIntervalMs = options.pingIntervalMs || 0;
     this.state = null;
     this.attempt = 0;
@@ -123,6 +127,17 @@
       if (self.fatalCodes.indexOf(event.code) !== -1) {
         self.stopped = true;
         self._setState("closed");
+        return;
+      }
+      if (event.code === 4401) {
+        self.stopped = true;
+        self._setState("closed");
+        self.onRevoked();
+        return;
+      }
+      if (event.code === 4429) {
+        self._setState("reconnecting");
+        self.timer = setTimeout(self._connect.bind(self), self.busyDelayMs);
         return;
       }
       self._scheduleReconnect();
