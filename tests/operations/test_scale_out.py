@@ -113,6 +113,7 @@ def test_a_cluster_killed_mid_job_is_reaped_by_the_surviving_side_with_one_notif
     task = wait_for(lambda: TaskInfo.objects.filter(pk=job_id, status=Status.FAILED).first(),
                     timeout=REAPED_WITHIN + 10, message="the job to be reaped")
     elapsed = time.monotonic() - killed_at
+    print(f"cluster killed -> final row in {elapsed:.2f} s")
     assert "Worker lost" in task.error
     assert elapsed <= REAPED_WITHIN, elapsed
     assert Notification.objects.filter(user=user, type="task_failed").count() == 1
@@ -141,6 +142,8 @@ def test_an_idle_cluster_takes_queued_work_and_inherits_what_a_dead_one_held(top
     completed = rows.filter(status=Status.COMPLETED).count()
     lost = rows.filter(status=Status.FAILED, error__contains="Worker lost").count()
     assert completed + lost == len(jobs), list(rows.values_list("status", "error"))
+    print(f"8 jobs, cluster A killed: {completed} completed, {lost} lost, all final "
+          f"{time.monotonic() - killed_at:.1f} s after the kill")
     assert completed >= 4  # what A had not started yet ran on B, not after the queue lock expired
     assert time.monotonic() - killed_at < 90
 
@@ -164,6 +167,7 @@ def test_200_concurrent_requests_through_nginx_stay_within_the_connection_budget
             peak = max(peak, connections_in_use())
             time.sleep(0.05)
         codes = [future.result() for future in futures]
+    print(f"200 requests through nginx: codes {sorted(set(codes))}, peak PostgreSQL connections {peak}")
     assert [code for code in codes if code >= 500] == []
     assert set(codes) <= {200, 429}
     # The documented budget: per daphne, one connection per request in flight (no persistent
