@@ -56,7 +56,7 @@ def receiver(name, prefix, group, members, expected, ready, done):
 
 async def send_many(layer, group, sends):
     latencies = []
-    payload = {"type": "job.update", "job_id": "x", "seq": 1, "owner_id": 1, "text": "x" * 600}
+    payload = {"type": "task.updated", "job_id": "x", "seq": 1, "owner_id": 1, "text": "x" * 600}
     started = time.perf_counter()
     for _ in range(sends):
         t0 = time.perf_counter()

@@ -130,7 +130,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def job_event(job_id: str, user_id: int, seq: int) -> dict:
-    """A job.update event as the publisher sends it, stamped with the send time."""
+    """A task.updated event as the publisher sends it, stamped with the send time."""
     message = {"type": "job_update", "job_id": job_id, "status": "progress", "seq": seq, "sent": time.perf_counter(),
                "task": {"id": job_id, "seq": seq, "status": "running", "progress": 50.0, "name": "x" * 200}}
-    return {"type": "job.update", "job_id": job_id, "seq": seq, "owner_id": user_id, "text": json.dumps(message)}
+    return {"type": "task.updated", "job_id": job_id, "seq": seq, "owner_id": user_id, "text": json.dumps(message)}
