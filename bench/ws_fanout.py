@@ -2,7 +2,7 @@
 
 Every socket follows one job (/ws/bulk-process/<id>, the real consumer) or a bare relay
 (bench/ws_relay_app.py: /ws/bare/ with Channels' default dispatch, /ws/lean/ without its
-per-message thread hop, as the job consumer). This process publishes bursts of job.update events as
+per-message thread hop, as the job consumer). This process publishes bursts of task.updated events as
 fast as the layer takes them and counts deliveries until every socket has the last one.
 Run: .venv/bin/python bench/ws_fanout.py [--sockets 1000] [--messages 30]
 """

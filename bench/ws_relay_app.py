@@ -17,7 +17,7 @@ class BareRelayConsumer(AsyncWebsocketConsumer):
 
     groups = [BARE_GROUP]
 
-    async def job_update(self, event):
+    async def task_updated(self, event):
         await self.send(text_data=event["text"])
 
 
