@@ -17,6 +17,8 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from statusmsg import metrics
+
 from . import outcomes
 from .announce import announce_on_commit
 from .exceptions import TaskAlreadyFinished
@@ -52,6 +54,7 @@ def create_task(
         # id it cannot see yet.
         transaction.on_commit(lambda: _enqueue(task.pk, job_kind.name, job_kind.effective_timeout))
         announce_on_commit(task.pk)
+        transaction.on_commit(lambda: metrics.TASKS_CREATED.labels(kind).inc())
     return task.pk
 
 
@@ -100,6 +103,8 @@ def touch_running_task(task_id, **fields) -> TaskInfo | None:
     rows = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update_returning(
         heartbeat_at=timezone.now(), seq=F("seq") + 1, **fields
     )
+    if rows and fields:  # a progress write, not a bare heartbeat
+        metrics.PROGRESS_WRITES.inc()
     return rows[0] if rows else None
 
 
@@ -134,9 +139,17 @@ def finish_task(
         ended = TaskInfo.objects.filter(pk=task_id, status__in=from_statuses).update(**fields)
         if ended:
             # Same transaction as the UPDATE that won: the owner hears exactly once.
-            outcomes.on_task_finished(TaskInfo.objects.select_related("owner").get(pk=task_id))
+            task = TaskInfo.objects.select_related("owner").get(pk=task_id)
+            outcomes.on_task_finished(task)
             announce_on_commit(task_id)
+            transaction.on_commit(lambda: _count_finished(task))
     return bool(ended)
+
+
+def _count_finished(task: TaskInfo) -> None:
+    metrics.TASKS_FINISHED.labels(task.kind, task.status).inc()
+    if task.started_at and task.completed_at:
+        metrics.TASK_DURATION.labels(task.kind).observe((task.completed_at - task.started_at).total_seconds())
 
 
 def _completed_unless_cancel_accepted(error: str) -> dict:

@@ -17,6 +17,7 @@ from django.db.models import Value
 from django.utils import timezone
 
 from realtime import publisher
+from statusmsg import metrics
 
 from .exceptions import InvalidLimit, InvalidNotification
 from .models import Notification, NotificationReceipt
@@ -89,6 +90,7 @@ def create_notification(recipient, type: str, title: str, message: str, link: st
         else:
             transaction.on_commit(lambda: publisher.publish_to_user(user.pk, event))
     logger.info("notification id=%s user=%s type=%s", notification.pk, user.pk if user else "all", cleaned["type"])
+    metrics.NOTIFICATIONS_CREATED.labels(cleaned["type"]).inc()
     return notification.pk
 
 

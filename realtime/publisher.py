@@ -29,6 +29,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from statusmsg.conf import app_settings
+from statusmsg.metrics import PUSH_FAILURES
 
 from .groups import ALL_USERS_GROUP, STAFF_JOBS_GROUP, auth_group, job_group, topic_group, user_group, user_jobs_group
 
@@ -121,6 +122,7 @@ def _pause(groups: list[str], error: BaseException) -> None:
 
 def _missed_push(groups: list[str], event: dict, refresh: Refresh | None) -> None:
     """Remember an event that did not go out, for the catch-up."""
+    PUSH_FAILURES.inc()
     if event.get("type") != TASK_UPDATED:
         _missed_group_event(groups, event)
         return

@@ -82,3 +82,25 @@ def test_metrics_need_staff_the_token_or_an_allowed_address(client, staff_user, 
 ])
 def test_metrics_address_allow_list(address, allow, allowed):
     assert client_allowed(address, allow) is allowed
+
+
+def test_metrics_count_tasks_created_finished_and_notified(staff_user, client, make_task,
+                                                          django_capture_on_commit_callbacks):
+    client.force_login(staff_user)
+
+    def samples() -> dict[str, float]:
+        lines = client.get("/metrics").content.decode().splitlines()
+        return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in lines if not line.startswith("#")}
+
+    created = 'statusmsg_tasks_created_total{kind="bulk_save"}'
+    finished = 'statusmsg_tasks_finished_total{kind="bulk_save",status="failed"}'
+    notified = 'statusmsg_notifications_created_total{type="task_failed"}'
+    before = samples()
+    with django_capture_on_commit_callbacks(execute=True):  # the counters count what committed
+        task_id = make_task()
+        lifecycle.start_task(task_id)
+        lifecycle.finish_task(task_id, Status.FAILED, error="boom")
+    after = samples()
+    assert {name: after[name] - before.get(name, 0.0) for name in (created, finished, notified)} == {
+        created: 1, finished: 1, notified: 1}
+    assert 'statusmsg_task_duration_seconds_count{kind="bulk_save"}' in after
