@@ -3,13 +3,15 @@
 Views document their own successes and the errors only they give (409, a staff-only 403); this
 postprocessing hook adds the ones every endpoint shares, from what the operation declares:
 credentials needed -> 401; a body -> 400, 413, 415; query parameters -> 400; path parameters
--> 404; an unsafe method -> 403 (CSRF for sessions); all -> 429 (the throttles). Request bodies
+-> 404; an unsafe method (CSRF for sessions) or a permission beyond a login (staff only) ->
+403; all -> 429 (the throttles). Query parameters take the empty value, which every list view
+reads as "the default" (`?unread_only=&limit=`). Request bodies
 become `additionalProperties: false`, as the views refuse unknown keys, and their free-text
 strings say that U+0000 is refused (statusmsg.parsers).
 """
 
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -47,7 +49,20 @@ def _needs_credentials(operation: dict) -> bool:
     return bool(security) and {} not in security
 
 
-def _shared_errors(method: str, operation: dict) -> dict[str, dict]:
+# Permissions that refuse nobody who is logged in: any other one can answer 403.
+_LOGIN_ONLY = (permissions.IsAuthenticated, permissions.AllowAny)
+
+
+def _restricted_operations(generator) -> set[tuple[str, str]]:
+    """Return (path, method) of the operations whose permissions can refuse a logged-in user."""
+    return {
+        (path, method.lower())
+        for path, _regex, method, view in generator.endpoints
+        if any(not issubclass(permission, _LOGIN_ONLY) for permission in view.cls.permission_classes)
+    }
+
+
+def _shared_errors(method: str, operation: dict, restricted: bool) -> dict[str, dict]:
     parameters = operation.get("parameters", [])
     errors = {}
     if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
@@ -55,8 +70,10 @@ def _shared_errors(method: str, operation: dict) -> dict[str, dict]:
                                {"$ref": "#/components/schemas/FieldErrors"})
     if _needs_credentials(operation):
         errors["401"] = _error("No credentials, or invalid ones (answered with WWW-Authenticate: Token)")
-        if method in _UNSAFE:
-            errors["403"] = _error("A session request without its CSRF token")
+    if restricted:
+        errors["403"] = _error("Not allowed for this user (e.g. staff only)")
+    elif method in _UNSAFE and _needs_credentials(operation):
+        errors["403"] = _error("A session request without its CSRF token")
     if any(p["in"] == "path" for p in parameters):
         errors["404"] = _error("Not found, or not yours")
     if "requestBody" in operation:
@@ -100,16 +117,18 @@ def document_error_responses(result, generator, request, public):
     schemas.setdefault("Error", _ERROR_SCHEMA)
     schemas.setdefault("FieldErrors", _FIELD_ERRORS_SCHEMA)
     closed: set[str] = set()
-    for path_item in result.get("paths", {}).values():
+    restricted = _restricted_operations(generator)
+    for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
             if method not in _UNSAFE | {"get", "head", "options"}:
                 continue
             responses = operation.setdefault("responses", {})
-            for code, response in _shared_errors(method, operation).items():
+            for code, response in _shared_errors(method, operation, (path, method) in restricted).items():
                 responses.setdefault(code, response)
             for name in _request_refs(operation):
                 _close_object(name, schemas, closed)
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "query":
+                    parameter.setdefault("allowEmptyValue", True)
                     _storable(parameter.get("schema", {}))
     return result
