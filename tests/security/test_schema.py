@@ -76,3 +76,17 @@ def test_the_list_parameters_say_their_bounds(schema):
     parameters = {parameter["name"]: parameter["schema"] for parameter in listed}
     assert parameters["limit"]["minimum"] == 1 and parameters["limit"]["maximum"] == 500
     assert parameters["offset"]["minimum"] == 0
+
+
+def test_query_parameters_take_the_empty_value_as_the_views_do(schema, api):
+    for path in ("/api/background-tasks/tasks/", "/api/notifications/"):
+        for parameter in operation(schema, path, "get")["parameters"]:
+            assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
+    assert api.get("/api/notifications/?unread_only=&limit=").status_code == 200
+    assert api.get("/api/background-tasks/tasks/?status=&kind=&limit=&offset=").status_code == 200
+
+
+def test_staff_only_operations_document_their_403(schema):
+    for path, method in (("/api/background-tasks/cleanup/", "post"), ("/api/background-tasks/auto-ingest/", "post"),
+                         ("/api/notifications/create/", "post")):
+        assert "403" in operation(schema, path, method)["responses"], path
