@@ -148,3 +148,10 @@ def test_static_files_are_served_by_the_app_itself():
     response = Client().get("/static/js/live-socket.js")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "x" * 5000, "é" * 40, "0123456789abcdef0123456789abcdef0123456g"])
+def test_a_malformed_token_is_a_401_without_a_query(key, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/background-tasks/summary")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"

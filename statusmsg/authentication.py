@@ -1,0 +1,16 @@
+"""DRF's token authentication, refusing a malformed key before it reaches the database."""
+
+import re
+
+from rest_framework import authentication, exceptions
+
+# DRF's keys are 40 hex digits. Anything else cannot match, and some of it (a NUL byte) would
+# make PostgreSQL raise instead of find nothing.
+_TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate_credentials(self, key):
+        if not _TOKEN_KEY.fullmatch(key):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(key)
