@@ -96,10 +96,21 @@ def empty_result_rows() -> None:
     """Start each round with django-q2's result table empty, as the bench's own connection.
 
     Past save_limit (1,000) rows, django-q2 counts and deletes a row for every job it saves:
-    a cost the later rounds would pay and the first not.
+    a cost the later rounds would pay and the first not. The last round's results may still
+    be being saved (a pipeline round ends on its TaskInfo rows): wait for the queue to drain,
+    and retry a DELETE that deadlocks with such a save.
     """
-    raw_count("SELECT count(*) FROM django_q_task", [])
-    _raw["connection"].execute("DELETE FROM django_q_task")
+    import psycopg
+
+    wait_until(lambda: raw_count("SELECT count(*) FROM django_q_ormq", []) == 0, timeout=60,
+               message="the queue to drain")
+    for attempt in range(10):
+        try:
+            _raw["connection"].execute("DELETE FROM django_q_task")
+            return
+        except psycopg.errors.DeadlockDetected:
+            time.sleep(0.2 * (attempt + 1))
+    raise SystemExit("could not empty django_q_task")
 
 
 def pipeline_round(jobs: int, owner) -> tuple[float, str]:
@@ -142,6 +153,9 @@ def main() -> None:
     from statusmsg.conf import app_settings
 
     TaskInfo.objects.all().delete()
+    # A run cut short leaves its queue rows locked for the retry period: start empty.
+    raw_count("SELECT 1", [])
+    _raw["connection"].execute("DELETE FROM django_q_ormq")
     Notification.objects.filter(user__username="bench-jobs").delete()
     owner, _ = get_user_model().objects.get_or_create(username="bench-jobs")
     count_file = BENCH_DIR / f"sqlcount-{os.getpid()}"
