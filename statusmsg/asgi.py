@@ -22,7 +22,9 @@ if settings.DEBUG:
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
+from django.urls import re_path
 
+from operations.consumers import SystemStatusConsumer
 from operations.process_stats import start_reporting
 from realtime.auth import TokenAuthMiddleware
 from realtime.connection_stats import stats as connection_stats
@@ -37,7 +39,8 @@ watch_layer_connections()  # sockets re-read their snapshots after a Redis outag
 if app_settings.PROCESS_REPORT_EVERY > 0:
     # This process's sockets and file descriptors, for /api/system/status and /system/.
     start_reporting("web", connection_stats.snapshot, every=app_settings.PROCESS_REPORT_EVERY)
-websocket_routes = URLRouter(websocket_urlpatterns)
+# The staff system page's socket comes first: realtime's own routes end with a catch-all 4404.
+websocket_routes = URLRouter([re_path(r"^ws/system/?$", SystemStatusConsumer.as_asgi()), *websocket_urlpatterns])
 
 application = ProtocolTypeRouter(
     {
