@@ -102,31 +102,15 @@ def nginx_in_front_of(ports: list[int], workdir: Path) -> tuple[Process, int]:
 
 async def fan_out(port: int, env: dict, sockets: int, messages: int, first_seq: int) -> float:
     """Deliveries/s of messages updates of one job to sockets opened through nginx on port."""
-    from channels.layers import get_channel_layer
-    from ws_common import job_event, open_sockets
+    from ws_common import open_sockets
+    from ws_fanout import fanout
 
     from realtime.groups import job_group
 
     opened = await open_sockets([port], f"/ws/bulk-process/{env['job_id']}", env["token"], sockets, skip_messages=2)
-    layer, last_seq, delivered = get_channel_layer(), first_seq + messages - 1, 0
-
-    async def listen(ws):
-        nonlocal delivered
-        while True:
-            received = await ws.recv()
-            delivered += 1
-            if f'"seq": {last_seq},' in received[:200]:
-                return
-
-    listeners = [asyncio.ensure_future(listen(ws)) for ws in opened]
-    started = time.perf_counter()
-    for seq in range(first_seq, last_seq + 1):
-        await layer.group_send(job_group(env["job_id"]), job_event(env["job_id"], env["user_id"], seq))
-    await asyncio.wait_for(asyncio.gather(*listeners), 600)
-    elapsed = time.perf_counter() - started
-    for ws in opened:
-        await ws.close()
-    return delivered / elapsed
+    rate = await fanout(opened, job_group(env["job_id"]), env, messages, first_seq)
+    await asyncio.gather(*(ws.close() for ws in opened))
+    return rate
 
 
 def sockets_part(sockets: int, messages: int) -> dict[int, float]:

@@ -138,3 +138,11 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.05, message: st
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def with_server_password(user, settings, password: str = "alice-password"):
+    """Give user a password the server processes can check: they hash with PBKDF2, not the tests' MD5."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user.set_password(password)
+    user.save()
+    return user

@@ -15,7 +15,7 @@ from django.db import connection
 from jobs import lifecycle
 from jobs.models import Status, TaskInfo
 from notifications.models import Notification
-from tests.processes import wait_for
+from tests.processes import wait_for, with_server_password
 
 from .topology import Topology
 
@@ -29,10 +29,8 @@ FINAL = {"completed", "error", "cancelled"}
 
 @pytest.fixture
 def user(user, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    user.set_password("alice-password")
-    user.save()
-    return user
+    """alice, with a password the server processes can check."""
+    return with_server_password(user, settings)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from jobs.models import Status, TaskInfo
-from tests.processes import Daphne, Qcluster, wait_for
+from tests.processes import Daphne, Qcluster, wait_for, with_server_password
 
 from .private_redis import PrivateRedis
 
@@ -22,11 +22,8 @@ FINAL = {"completed", "error", "cancelled"}
 
 @pytest.fixture
 def user(user, settings):
-    """alice, with a password the server processes can check (they do not use the test's MD5 hasher)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    user.set_password("alice-password")
-    user.save()
-    return user
+    """alice, with a password the server processes can check."""
+    return with_server_password(user, settings)
 
 
 def articles(count: int) -> list[dict]:

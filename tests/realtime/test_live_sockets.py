@@ -17,7 +17,7 @@ from jobs import lifecycle
 from jobs.models import Status, TaskInfo
 from notifications import services
 from notifications.models import Notification
-from tests.processes import Daphne
+from tests.processes import Daphne, with_server_password
 
 from .private_redis import PrivateRedis
 
@@ -26,11 +26,8 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def user(user, settings):
-    """alice, with a password the server processes can check (they do not use the test's MD5 hasher)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    user.set_password("alice-password")
-    user.save()
-    return user
+    """alice, with a password the server processes can check."""
+    return with_server_password(user, settings)
 
 
 @pytest.fixture
