@@ -100,10 +100,7 @@ def run_bulk_analysis_task(
     # where the job cannot go on at all: let it fail the job with that reason.
     analyzer = get_analyzer(model_name, topic=topic, summary_type=summary_type)
 
-    already_done = {} if force else dict(
-        Article.objects.filter(url__in=urls, model_used=analyzer.model_name, topic=topic or "",
-                               analyzed_at__isnull=False).values_list("url", "pk")
-    )
+    already_done = {} if force else _already_analyzed(urls, analyzer.model_name, topic)
     to_analyze = [url for url in urls if url not in already_done]
     work_queue = AnalysisQueue(analyzer.analyze, max_concurrent=max_concurrent, max_queue_size=max_queue_size,
                                item_timeout=item_timeout, expected_errors=(AnalysisError,))
@@ -124,17 +121,7 @@ def run_bulk_analysis_task(
                 outcome["skipped_urls"].append({"url": url, "reason": f"already analyzed by {analyzer.model_name}"})
                 advance(url)
         for item in work_queue.run(to_analyze):
-            if item.ok:
-                try:
-                    article = save_analysis(item.value, topic)
-                except Exception as exc:  # one row the database refuses costs only that item
-                    logger.exception("saving analysis failed url=%s", item.item)
-                    _record_failure(outcome, item.item, f"could not save: {type(exc).__name__}")
-                else:
-                    outcome["analyzed"] += 1
-                    outcome["articles"].append(article.pk)
-            else:
-                _record_failure(outcome, item.item, item.error)
+            _record(outcome, item, topic)
             advance(item.item)
     except JobCancelled as cancelled:
         work_queue.stop()
@@ -146,6 +133,27 @@ def run_bulk_analysis_task(
         # Nothing was analyzed: "completed" would be a lie. The job fails, keeping every reason.
         raise AllItemsFailed(f"all {counted(len(urls), 'URL')} failed", partial_result=outcome)
     return outcome
+
+
+def _already_analyzed(urls: list, model_name: str, topic: str) -> dict[str, int]:
+    """Return {url: article id} of the urls this model already analyzed for this topic."""
+    return dict(Article.objects.filter(url__in=urls, model_used=model_name, topic=topic or "",
+                                       analyzed_at__isnull=False).values_list("url", "pk"))
+
+
+def _record(outcome: dict, item, topic: str) -> None:
+    """Save one analyzed item's article, or record why it failed."""
+    if not item.ok:
+        _record_failure(outcome, item.item, item.error)
+        return
+    try:
+        article = save_analysis(item.value, topic)
+    except Exception as exc:  # one row the database refuses costs only that item
+        logger.exception("saving analysis failed url=%s", item.item)
+        _record_failure(outcome, item.item, f"could not save: {type(exc).__name__}")
+    else:
+        outcome["analyzed"] += 1
+        outcome["articles"].append(article.pk)
 
 
 def _record_failure(outcome: dict, url: str, reason: str) -> None:
