@@ -1,15 +1,80 @@
-"""The JSON shape of a task (REST answers and realtime snapshots) and of the task endpoints."""
+"""The JSON shape of a task (REST answers and realtime snapshots) and of the task endpoints.
 
+The timing fields (`elapsed_seconds`, `items_per_second`, `eta_seconds`, `queue_position`) are
+computed from the row alone, because a snapshot is built on every progress write: only a
+pending task's `queue_position` costs a query (one COUNT of the pending tasks older than it).
+
+`items_per_second` is the job's average since it started, `processed_items / elapsed`: the row
+keeps no history of its progress writes (the reporter that writes them is not ours to change),
+and a per-process memory of the previous snapshot would make the REST answer and the socket
+disagree. A job's items cost about the same throughout (the analysis queue's per-item
+deadline bounds the slow ones), so the average is a steady estimate; it is null until the
+job has processed an item after at least MIN_RATE_SECONDS.
+"""
+
+from datetime import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from statusmsg.api_input import StrictIntegerField
 
-from .models import TaskInfo
+from .models import Status, TaskInfo
+
+# Below this many seconds of running, a rate is mostly start-up noise: none is given.
+MIN_RATE_SECONDS = 1.0
+
+
+def elapsed_seconds(task: TaskInfo, now: datetime | None = None) -> float | None:
+    """Return how long the task has run (until it finished), or None if it never started."""
+    if task.started_at is None:
+        return None
+    end = task.completed_at or now or timezone.now()
+    return max(0.0, round((end - task.started_at).total_seconds(), 3))
+
+
+def items_per_second(task: TaskInfo, elapsed: float | None) -> float | None:
+    """Return the task's items per second since it started, or None before there is a rate."""
+    if elapsed is None or elapsed < MIN_RATE_SECONDS or task.processed_items <= 0:
+        return None
+    return round(task.processed_items / elapsed, 3)
+
+
+def eta_seconds(task: TaskInfo, rate: float | None) -> float | None:
+    """Return the seconds a running task still needs at its rate, or None when unknown."""
+    if task.status != Status.RUNNING or not rate or task.total_items <= 0:
+        return None
+    remaining = max(0, task.total_items - task.processed_items)
+    return round(remaining / rate, 1)
+
+
+def queue_position(task: TaskInfo) -> int | None:
+    """Return the pending task's place in the queue (1 = next to run), None for other statuses.
+
+    One COUNT of the pending tasks created before it (the (status, -created_at) index
+    serves it); the queue hands out pending work oldest first.
+    """
+    if task.status != Status.PENDING:
+        return None
+    older = TaskInfo.objects.filter(status=Status.PENDING, created_at__lt=task.created_at).count()
+    return older + 1
+
+
+_SECONDS = {"type": "number", "nullable": True, "minimum": 0}
 
 
 class TaskInfoSerializer(serializers.ModelSerializer):
     # Scheduled jobs (auto-ingest) have no owner: null, and the schema says so.
     owner = serializers.CharField(source="owner.get_username", read_only=True, default=None, allow_null=True)
+    elapsed_seconds = serializers.SerializerMethodField(help_text="Seconds since the task started (until it "
+                                                        "finished); null before it starts.")
+    items_per_second = serializers.SerializerMethodField(help_text="Items processed per second since the task "
+                                                         "started; null before there is a rate.")
+    eta_seconds = serializers.SerializerMethodField(help_text="Seconds a running task still needs at its rate; "
+                                                    "null when unknown.")
+    queue_position = serializers.SerializerMethodField(help_text="A pending task's place in the queue, "
+                                                       "1 = next to run; null for other statuses.")
 
     class Meta:
         model = TaskInfo
@@ -32,8 +97,34 @@ class TaskInfoSerializer(serializers.ModelSerializer):
             "seq",
             "heartbeat_at",
             "cancel_requested_at",
+            "elapsed_seconds",
+            "items_per_second",
+            "eta_seconds",
+            "queue_position",
         ]
         read_only_fields = fields
+
+    def to_representation(self, task: TaskInfo) -> dict:
+        # The three timing fields share one clock reading, so they agree with each other.
+        elapsed = elapsed_seconds(task)
+        self._timing = (elapsed, items_per_second(task, elapsed))
+        return super().to_representation(task)
+
+    @extend_schema_field(_SECONDS)
+    def get_elapsed_seconds(self, task: TaskInfo) -> float | None:
+        return self._timing[0]
+
+    @extend_schema_field(_SECONDS)
+    def get_items_per_second(self, task: TaskInfo) -> float | None:
+        return self._timing[1]
+
+    @extend_schema_field(_SECONDS)
+    def get_eta_seconds(self, task: TaskInfo) -> float | None:
+        return eta_seconds(task, self._timing[1])
+
+    @extend_schema_field({"type": "integer", "nullable": True, "minimum": 1})
+    def get_queue_position(self, task: TaskInfo) -> int | None:
+        return queue_position(task)
 
 
 def task_snapshot(task: TaskInfo) -> dict:
