@@ -26,8 +26,33 @@ REFUSED_HTTP_STATUSES = (401, 403, 404)
 CURRENT_ITEM_CHARS = 60
 
 
+DEFAULT_CONNECT_TIMEOUT = 15.0
+
+
 class WatchRefused(Exception):
     """The server will not stream this job to us (unknown job, someone else's, or a bad token)."""
+
+
+class WatchUnreachable(Exception):
+    """No connection to the server within the connect timeout (nothing listening, wrong URL)."""
+
+
+def default_base_url(environ) -> str:
+    """Return the server's WebSocket base URL: $STATUSMSG_URL, else this machine on $PORT (8000)."""
+    return environ.get("STATUSMSG_URL") or f"ws://127.0.0.1:{environ.get('PORT') or 8000}"
+
+
+def websocket_base_url(url: str) -> str:
+    """Return url with an http(s) scheme turned into ws(s), as the page's own address would be given."""
+    for http, ws in (("http://", "ws://"), ("https://", "wss://")):
+        if url.startswith(http):
+            return ws + url[len(http):]
+    return url
+
+
+def job_socket_url(base_url: str, task_id) -> str:
+    """Return the URL of the job's socket under base_url."""
+    return f"{base_url.rstrip('/')}/ws/bulk-process/{task_id}"
 
 
 def exit_code(snapshot: dict) -> int:
@@ -36,6 +61,46 @@ def exit_code(snapshot: dict) -> int:
 
 def is_final(snapshot: dict) -> bool:
     return snapshot["status"] in FINAL_STATUSES
+
+
+def ordinal(number: int) -> str:
+    """Return 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st for number."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def duration_words(seconds: float) -> str:
+    """Return a rough duration as people say it: "a few seconds", "40 s", "about 2 min", "about 1 h 5 min"."""
+    seconds = round(seconds)
+    if seconds < 5:
+        return "a few seconds"
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min" if minutes else f"about {hours} h"
+
+
+def rate_words(items_per_second: float) -> str:
+    """Return a rate as "14 items/s", "2.5 items/s" or "0.3 items/s"."""
+    shown = f"{items_per_second:.0f}" if items_per_second >= 10 else f"{items_per_second:.1f}"
+    return f"{shown} items/s"
+
+
+def timing_words(snapshot: dict) -> str:
+    """Return what the snapshot says about time: "about 2 min left · 14 items/s", "3rd in line", or ""."""
+    if snapshot.get("queue_position"):
+        return f"{ordinal(snapshot['queue_position'])} in line"
+    if snapshot.get("status") != Status.RUNNING:
+        return ""
+    parts = []
+    if snapshot.get("eta_seconds") is not None:
+        parts.append(f"{duration_words(snapshot['eta_seconds'])} left")
+    if snapshot.get("items_per_second"):
+        parts.append(rate_words(snapshot["items_per_second"]))
+    return " · ".join(parts)
 
 
 def backoff_delay(
@@ -101,7 +166,7 @@ class ProgressDisplay:
             description=self.connection_note or status,
             total=snapshot["total_items"] or None,
             completed=snapshot["processed_items"],
-            detail=current,
+            detail=" · ".join(part for part in (timing_words(snapshot), current) if part),
         )
 
     def summary(self, snapshot: dict) -> None:
@@ -129,24 +194,33 @@ def poll_task(task_id, display: ProgressDisplay, interval: float = 0.5, sleep=No
 
 
 async def follow_socket(task_id, base_url: str, token: str, display: ProgressDisplay,
-                        delay: Callable[[int], float] = backoff_delay) -> dict:
+                        delay: Callable[[int], float] = backoff_delay,
+                        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> dict:
     """Follow /ws/bulk-process/<task_id> until the job ends, reconnecting when the socket drops.
 
     The server sends the job's snapshot on every connect, so nothing needs replaying after
-    a reconnect. Return the final snapshot; raise WatchRefused when the server refuses us.
+    a reconnect. Return the final snapshot; raise WatchRefused when the server refuses us,
+    and WatchUnreachable when no first connection opens within connect_timeout seconds.
+    Once connected, a dropped socket is retried without a deadline: the server restarting
+    under a long job should not end the watch.
     """
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
-    url = f"{base_url.rstrip('/')}/ws/bulk-process/{task_id}"
+    url = job_socket_url(base_url, task_id)
     # A token handshake needs no Origin: a browser cannot send this header, so no
     # cross-site page can be behind it.
     headers = {"Authorization": f"Token {token}"}
     attempt = 0
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + connect_timeout
+    connected = False
     while True:
+        open_timeout = 10 if connected else max(0.1, min(10, give_up_at - loop.time()))
         try:
-            async with connect(url, additional_headers=headers, open_timeout=10) as socket:
+            async with connect(url, additional_headers=headers, open_timeout=open_timeout) as socket:
                 attempt = 0
+                connected = True
                 async for raw in socket:
                     message = json.loads(raw)
                     if message.get("type") in ("job_update", "status_request"):
@@ -165,6 +239,12 @@ async def follow_socket(task_id, base_url: str, token: str, display: ProgressDis
                                    f"(code {exc.rcvd.code}: {exc.rcvd.reason or 'refused'})") from None
         except (OSError, TimeoutError, WebSocketException, ValueError):
             pass  # server down, restarting, or a garbled frame: try again after a pause
-        display.connection("reconnecting…")
-        await asyncio.sleep(delay(attempt))
+        if not connected and loop.time() >= give_up_at:
+            raise WatchUnreachable(f"no connection to {url} within {connect_timeout:g} s: is the server "
+                                   "running there? (set --url, STATUSMSG_URL or PORT)")
+        display.connection("reconnecting…" if connected else "connecting…")
+        pause = delay(attempt)
+        if not connected:
+            pause = max(0.0, min(pause, give_up_at - loop.time()))
+        await asyncio.sleep(pause)
         attempt += 1

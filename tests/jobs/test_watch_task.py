@@ -102,8 +102,8 @@ def test_socket_mode_without_a_token_says_how_to_get_one(monkeypatch):
 
 
 def test_socket_mode_refuses_a_url_that_is_not_a_websocket_url():
-    with pytest.raises(CommandError, match="ws:// or wss://"):
-        watch("00000000-0000-0000-0000-000000000000", "--token", "k", "--url", "http://127.0.0.1:8000")
+    with pytest.raises(CommandError, match="ws://, wss://"):
+        watch("00000000-0000-0000-0000-000000000000", "--token", "k", "--url", "ftp://127.0.0.1:8000")
 
 
 # --- the display and the backoff ------------------------------------------------------------------
