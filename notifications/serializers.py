@@ -1,5 +1,6 @@
 """The JSON shape of a notification (REST answers and live messages) and of API inputs."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Notification
@@ -24,14 +25,34 @@ def notification_snapshot(notification: Notification) -> dict:
     return dict(NotificationSerializer(notification).data)
 
 
+def limit_error(maximum: int) -> str:
+    """Return the words a bad `limit` is refused with: the task list's (jobs.pagination), word for word."""
+    return f"Expected a whole number of at least 1 and at most {maximum}."
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50})
+class QueryLimitField(serializers.Field):
+    """A `limit` query value read as the task list reads its own: ASCII digits only, 1 to MAX_LIMIT."""
+
+    def to_internal_value(self, data) -> int:
+        # IntegerField would take "+5", " 5" or "5.0"; the task list refuses them, so this does too.
+        if not (isinstance(data, str) and data.isascii() and data.isdigit()) or not 1 <= int(data) <= MAX_LIMIT:
+            raise serializers.ValidationError(limit_error(MAX_LIMIT))
+        return int(data)
+
+    def to_representation(self, value) -> int:
+        return value
+
+
 class NotificationListQuerySerializer(serializers.Serializer):
     unread_only = serializers.BooleanField(required=False, default=False)
-    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=MAX_LIMIT)
+    limit = QueryLimitField(required=False, default=50)
 
 
 class NotificationListSerializer(serializers.Serializer):
     notifications = NotificationSerializer(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(min_value=0, help_text="How many notifications the list holds in all "
+                                     "(with unread_only, how many are unread), not only this page.")
 
 
 class CreateNotificationSerializer(serializers.Serializer):

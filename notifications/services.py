@@ -21,7 +21,7 @@ from statusmsg import metrics
 
 from .exceptions import InvalidLimit, InvalidNotification
 from .models import Notification, NotificationReceipt
-from .serializers import notification_snapshot
+from .serializers import limit_error, notification_snapshot
 from .validation import MAX_LIMIT, validate_link, validate_type
 
 logger = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ def delete_by_staff(notification_ids) -> int:
 def get_user_notifications(user, unread_only: bool = False, limit: int = 50) -> list[Notification]:
     """Return user's newest notifications (own and system-wide), each with `read` as user sees it."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise InvalidLimit({"limit": [f"Ensure limit is an integer from 1 to {MAX_LIMIT}."]})
+        raise InvalidLimit({"limit": [limit_error(MAX_LIMIT)]})
     if unread_only:
         own = Notification.objects.unread_own(user).annotate(read_by_user=Value(False))
         system = Notification.objects.unread_system_wide_for(user).annotate(read_by_user=Value(False))
@@ -253,6 +253,12 @@ def get_user_notifications(user, unread_only: bool = False, limit: int = 50) -> 
         # its place, so a caller reading `.read` gets what the user sees.
         row.read = row.read_by_user
     return rows
+
+
+def count_user_notifications(user, unread_only: bool = False) -> int:
+    """Return how many notifications user's list holds in all (unread ones only, if asked)."""
+    rows = Notification.objects.unread_for(user) if unread_only else Notification.objects.visible_to(user)
+    return rows.count()
 
 
 def get_unread_count(user) -> int:

@@ -32,7 +32,9 @@ class NotificationListView(APIView):
         query = NotificationListQuerySerializer(data=given)
         query.is_valid(raise_exception=True)
         rows = services.get_user_notifications(request.user, **query.validated_data)
-        return Response({"notifications": NotificationSerializer(rows, many=True).data, "count": len(rows)})
+        # The total, as the task list's `count` is, so a client can tell a full page from the end.
+        count = services.count_user_notifications(request.user, unread_only=query.validated_data["unread_only"])
+        return Response({"notifications": NotificationSerializer(rows, many=True).data, "count": count})
 
 
 class UnreadCountView(APIView):
