@@ -18,6 +18,7 @@ from .exceptions import TaskNotFound
 from .models import Status, TaskInfo
 from .registry import get_task_kind
 from .serializers import task_snapshot
+from .timing import timing_words
 
 LIST_LIMIT = 50  # newest jobs shown on /tasks/; the REST list pages through the rest
 BATCH_KEYS = ("batch_completed", "total_batches", "at")
@@ -45,9 +46,11 @@ def task_detail(request, task_id):
         task = queries.get_task(task_id, request.user)
     except TaskNotFound:
         raise Http404("No such task.") from None
+    snapshot = task_snapshot(task)
     return render(request, "jobs/task_detail.html", {
         "task": task,
-        "snapshot": task_snapshot(task),
+        "snapshot": snapshot,
+        "timing": timing_words(snapshot),
         # Same layout as tasks.js's JSON.stringify(result, null, 2), so the live update
         # of a finished job does not reflow the block.
         "result_json": None if task.result is None else json.dumps(task.result, indent=2, ensure_ascii=False),
@@ -72,6 +75,7 @@ def batch_log(task: TaskInfo) -> list[dict]:
         {
             "batch_completed": entry.get("batch_completed"),
             "total_batches": entry.get("total_batches"),
+            "at": str(entry.get("at") or ""),
             "time": str(entry.get("at") or "")[11:19],
             "details": " ".join(f"{key}={_plain(value)}" for key, value in entry.items() if key not in BATCH_KEYS),
         }

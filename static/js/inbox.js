@@ -52,8 +52,9 @@
       item.appendChild(message);
       var meta = document.createElement("div");
       meta.className = "meta";
-      meta.textContent = row.type + " · " + new Date(row.created_at).toLocaleString() +
-        (row.system_wide ? " · everyone" : "");
+      var when = document.createElement("time");
+      StatusmsgTime.fill(when, row.created_at);
+      meta.append(row.type + " · ", when, row.system_wide ? " · everyone" : "");
       item.appendChild(meta);
       list.appendChild(item);
     });

@@ -62,8 +62,42 @@
     return FINAL.indexOf(task.status) !== -1;
   }
 
-  function formatTime(iso) {
-    return iso ? String(iso).replace("T", " ").slice(0, 19) : "\u2014";
+  function ordinal(number) {
+    var tens = number % 100;
+    var suffix = tens >= 10 && tens <= 20 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[number % 10] || "th";
+    return number + suffix;
+  }
+
+  /* A rough duration as people say it (as jobs/watching.py duration_words). */
+  function durationWords(seconds) {
+    seconds = Math.round(seconds);
+    if (seconds < 5) return "a few seconds";
+    if (seconds < 60) return seconds + " s";
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return "about " + minutes + " min";
+    var hours = Math.floor(minutes / 60);
+    minutes = minutes % 60;
+    return "about " + hours + " h" + (minutes ? " " + minutes + " min" : "");
+  }
+
+  /* "about 2 min left · 14 items/s", "3rd in line", or "" (as jobs/watching.py timing_words). */
+  function timingText(task) {
+    if (task.queue_position) return ordinal(task.queue_position) + " in line";
+    if (task.status !== "running") return "";
+    var parts = [];
+    if (task.eta_seconds !== null && task.eta_seconds !== undefined) {
+      parts.push(durationWords(task.eta_seconds) + " left");
+    }
+    if (task.items_per_second) {
+      var rate = task.items_per_second;
+      parts.push((rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)) + " items/s");
+    }
+    return parts.join(" \u00b7 ");
+  }
+
+  function setTime(root, field, iso) {
+    var element = $(root, '[data-field="' + field + '"]');
+    if (element) StatusmsgTime.fill(element, iso);
   }
 
   function plain(value) {
@@ -97,9 +131,10 @@
 
     var current = $(root, '[data-field="current_item"]');
     if (current) current.textContent = task.current_item || (current.tagName === "DD" ? "\u2014" : "");
-    setText(root, "created_at", formatTime(task.created_at));
-    setText(root, "started_at", formatTime(task.started_at));
-    setText(root, "completed_at", formatTime(task.completed_at));
+    setText(root, "timing", timingText(task));
+    setTime(root, "created_at", task.created_at);
+    setTime(root, "started_at", task.started_at);
+    setTime(root, "completed_at", task.completed_at);
 
     var cancel = $(root, '[data-action="cancel"]');
     if (cancel) {
@@ -128,7 +163,8 @@
         number.className = "batch-no";
         number.textContent = "Batch " + entry.batch_completed + " / " + entry.total_batches;
         var time = document.createElement("time");
-        time.textContent = String(entry.at || "").slice(11, 19);
+        time.dataset.format = "time";  // the time of day; the day and zone are on hover
+        StatusmsgTime.fill(time, entry.at);
         var details = document.createElement("span");
         details.className = "muted";
         details.textContent = Object.keys(entry)
@@ -176,6 +212,7 @@
     var tracker = new LiveSocket.SeqTracker();
     var initial = readJson("task-snapshot");
     tracker.accept(initial.id, initial.seq);
+    fillTask(root, initial);  // the timing words and local times, which the server leaves to this script
 
     function show(task) {
       if (!task || task.id !== taskId || !tracker.accept(task.id, task.seq)) return;
@@ -215,6 +252,8 @@
     readJson("task-snapshots").forEach(function (task) {
       tracker.accept(task.id, task.seq);
       statuses[task.id] = task.status;
+      var row = rowsBody.querySelector('tr[data-task-id="' + CSS.escape(task.id) + '"]');
+      if (row) fillTask(row, task);  // the timing words and local times, left to this script
     });
 
     function rowFor(taskId) {
@@ -331,5 +370,5 @@
     return articles;
   }
 
-  global.StatusmsgTasks = { initList: initList, initDetail: initDetail, fillTask: fillTask };
+  global.StatusmsgTasks = { initList: initList, initDetail: initDetail, fillTask: fillTask, timingText: timingText };
 })(window);

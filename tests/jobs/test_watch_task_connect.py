@@ -6,7 +6,7 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from jobs import watching
+from jobs import timing, watching
 from tests.processes import free_port
 
 TASK_ID = "00000000-0000-0000-0000-000000000000"
@@ -69,7 +69,7 @@ def test_connect_timeout_must_be_positive():
     ({"status": "completed", "eta_seconds": None, "items_per_second": 3.0}, ""),
 ])
 def test_timing_words(snapshot, words):
-    assert watching.timing_words(snapshot) == words
+    assert timing.timing_words(snapshot) == words
 
 
 def test_the_progress_line_shows_the_time_left():
