@@ -61,8 +61,18 @@ class BulkArticleSerializer(KnownFieldsOnly, serializers.ModelSerializer):
         extra_kwargs = {"content": {"max_length": MAX_CONTENT_LENGTH}}
 
 
+# What the browsable API's form starts with: the API reads JSON only, so that form is the raw
+# JSON one, and a working body shows the shape better than `"articles": []` did.
+BULK_SAVE_EXAMPLE = [{"url": "https://example.com/news/1", "title": "An example article",
+                      "content": "Its text.", "source": "example"}]
+
+
 class BulkSaveRequestSerializer(serializers.Serializer):
-    articles = serializers.ListField(child=BulkArticleSerializer(), allow_empty=False, min_length=1)
+    articles = serializers.ListField(
+        child=BulkArticleSerializer(), allow_empty=False, min_length=1,
+        initial=lambda: [dict(item) for item in BULK_SAVE_EXAMPLE],
+        help_text='A JSON list of articles, each with at least a "url". The API reads JSON only: in the '
+                  "browsable API, edit the example in the raw data (JSON) form below and POST it.")
     # Live subscribers of /ws/progress/<topic> follow the job by this name.
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
