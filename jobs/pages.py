@@ -7,7 +7,6 @@ connects; static/js/tasks.js then keeps it current from the job_update messages.
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.utils.module_loading import import_string
 
@@ -17,7 +16,7 @@ from . import queries
 from .exceptions import TaskNotFound
 from .models import Status, TaskInfo
 from .registry import get_task_kind
-from .serializers import task_snapshot
+from .serializers import TaskInfoSerializer, task_snapshot
 from .timing import timing_words
 
 LIST_LIMIT = 50  # newest jobs shown on /tasks/; the REST list pages through the rest
@@ -31,7 +30,7 @@ def task_list(request):
     summary = queries.get_task_summary(request.user)
     return render(request, "jobs/task_list.html", {
         "tasks": tasks,
-        "snapshots": [task_snapshot(task) for task in tasks],
+        "snapshots": TaskInfoSerializer(tasks, many=True).data,
         "summary": summary,
         "summary_items": [(status, summary[status]) for status in Status.values],
         "list_limit": LIST_LIMIT,
@@ -45,7 +44,9 @@ def task_detail(request, task_id):
     try:
         task = queries.get_task(task_id, request.user)
     except TaskNotFound:
-        raise Http404("No such task.") from None
+        # Rendered here rather than raised: under DEBUG (make run) Http404 shows Django's
+        # technical page, and a link to a deleted task is an everyday thing, not a bug.
+        return render(request, "404.html", {"missing": "task"}, status=404)
     snapshot = task_snapshot(task)
     return render(request, "jobs/task_detail.html", {
         "task": task,

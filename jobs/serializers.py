@@ -12,8 +12,11 @@ deadline bounds the slow ones), so the average is a steady estimate; it is null 
 job has processed an item after at least MIN_RATE_SECONDS.
 """
 
+from bisect import bisect_left
+from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import models
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -61,6 +64,33 @@ def queue_position(task: TaskInfo) -> int | None:
     return older + 1
 
 
+def queue_positions(tasks: Iterable[TaskInfo]) -> dict:
+    """Return {task id: queue position} for the pending ones of tasks, in one query.
+
+    A list (REST page, task page) of many pending tasks would otherwise cost a COUNT each;
+    this reads the creation times of the pending tasks ahead of the newest one listed once.
+    """
+    pending = [task for task in tasks if task.status == Status.PENDING]
+    if len(pending) < 2:
+        return {}  # one COUNT (in queue_position) is as cheap as this query
+    newest = max(task.created_at for task in pending)
+    ahead = list(TaskInfo.objects.filter(status=Status.PENDING, created_at__lt=newest)
+                 .order_by("created_at").values_list("created_at", flat=True))
+    return {task.pk: bisect_left(ahead, task.created_at) + 1 for task in pending}
+
+
+class TaskListSerializer(serializers.ListSerializer):
+    """Many tasks at once: their queue positions come from one query (see queue_positions)."""
+
+    def to_representation(self, data) -> list:
+        tasks = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
+        self.child._queue_positions = queue_positions(tasks)
+        try:
+            return super().to_representation(tasks)
+        finally:
+            self.child._queue_positions = {}
+
+
 _SECONDS = {"type": "number", "nullable": True, "minimum": 0}
 
 
@@ -103,6 +133,9 @@ class TaskInfoSerializer(serializers.ModelSerializer):
             "queue_position",
         ]
         read_only_fields = fields
+        list_serializer_class = TaskListSerializer
+
+    _queue_positions: dict = {}  # set by TaskListSerializer while it serializes a list
 
     def to_representation(self, task: TaskInfo) -> dict:
         # The three timing fields share one clock reading, so they agree with each other.
@@ -124,7 +157,8 @@ class TaskInfoSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "integer", "nullable": True, "minimum": 1})
     def get_queue_position(self, task: TaskInfo) -> int | None:
-        return queue_position(task)
+        known = self._queue_positions.get(task.pk)
+        return known if known is not None else queue_position(task)
 
 
 def task_snapshot(task: TaskInfo) -> dict:

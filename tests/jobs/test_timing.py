@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jobs.models import Status, TaskInfo
-from jobs.serializers import task_snapshot
+from jobs.serializers import TaskInfoSerializer, task_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +99,25 @@ def test_rest_answer_carries_the_timing_fields(api, user):
     assert body["queue_position"] is None
     listed = api.get("/api/background-tasks/tasks").json()["tasks"][0]
     assert {"elapsed_seconds", "items_per_second", "eta_seconds", "queue_position"} <= listed.keys()
+
+
+def test_a_list_of_pending_tasks_gets_their_positions_from_one_query():
+    now = timezone.now()
+    tasks = [_task() for _ in range(5)]
+    for age, task in zip((50, 40, 30, 20, 10), tasks, strict=True):
+        TaskInfo.objects.filter(pk=task.pk).update(created_at=now - timedelta(seconds=age))
+    TaskInfo.objects.filter(pk=tasks[1].pk).update(status=Status.RUNNING, started_at=now)
+    rows = list(TaskInfo.objects.select_related("owner").order_by("-created_at"))
+    with CaptureQueriesContext(connection) as queries:
+        data = TaskInfoSerializer(rows, many=True).data
+    assert len(queries) == 1
+    assert [row["queue_position"] for row in data] == [4, 3, 2, None, 1]
+
+
+def test_rest_list_of_pending_tasks_numbers_them_oldest_first(api, user):
+    now = timezone.now()
+    tasks = [_task(owner=user) for _ in range(3)]
+    for age, task in zip((30, 20, 10), tasks, strict=True):
+        TaskInfo.objects.filter(pk=task.pk).update(created_at=now - timedelta(seconds=age))
+    listed = api.get("/api/background-tasks/tasks").json()["tasks"]
+    assert [row["queue_position"] for row in listed] == [3, 2, 1]
