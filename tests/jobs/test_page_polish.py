@@ -80,3 +80,11 @@ def test_the_example_body_of_the_bulk_save_form_is_accepted(api):
     response = api.post("/api/background-tasks/bulk-save", {"articles": BULK_SAVE_EXAMPLE, "topic": ""},
                         format="json")
     assert response.status_code == 202, response.content
+
+
+def test_unknown_task_page_is_the_sites_own_404_even_under_debug(browser, settings):
+    settings.DEBUG = True  # make run's development mode
+    response = browser.get("/tasks/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert "no such task" in response.text and 'href="/tasks/"' in response.text
+    assert "technical_404" not in response.text and "Django tried these URL patterns" not in response.text
