@@ -53,7 +53,7 @@ def create_task(
         # The worker looks the row up by id: enqueueing before commit could hand it an
         # id it cannot see yet.
         transaction.on_commit(lambda: _enqueue(task.pk, job_kind.name, job_kind.effective_timeout))
-        announce_on_commit(task.pk)
+        announce_on_commit(task.pk, row=task)  # the row as created: no read-back to announce it
         transaction.on_commit(lambda: metrics.TASKS_CREATED.labels(kind).inc())
     return task.pk
 
@@ -82,15 +82,26 @@ def requeue_task(task_id) -> bool:
     return True
 
 
-def start_task(task_id) -> bool:
-    """Move a pending task to running; False if it is no longer pending (e.g. cancelled)."""
+def start_task(task_id, owner=None) -> bool:
+    """Move a pending task to running; False if it is no longer pending (e.g. cancelled).
+
+    owner, when the caller holds it (the worker does), rides on the announced row, which the
+    UPDATE … RETURNING hands back: starting costs one statement.
+    """
     now = timezone.now()
-    started = TaskInfo.objects.filter(pk=task_id, status=Status.PENDING).update(
+    rows = TaskInfo.objects.filter(pk=task_id, status=Status.PENDING).update_returning(
         status=Status.RUNNING, started_at=now, heartbeat_at=now, seq=F("seq") + 1
     )
-    if started:
-        announce_on_commit(task_id)
-    return bool(started)
+    if rows:
+        _attach_owner(rows[0], owner)
+        announce_on_commit(task_id, row=rows[0])
+    return bool(rows)
+
+
+def _attach_owner(row: TaskInfo, owner) -> None:
+    """Put the caller's copy of the owner on a row read back by RETURNING, sparing a query for it."""
+    if owner is not None and owner.pk == row.owner_id:
+        row.owner = owner
 
 
 def touch_running_task(task_id, **fields) -> TaskInfo | None:
@@ -113,7 +124,12 @@ def should_stop(row: TaskInfo | None) -> bool:
     return row is None or row.cancel_requested_at is not None
 
 
-def finish_task(
+def finish_task(task_id, status: Status, **options) -> bool:
+    """End a task in a final status; False if it had already ended (nothing is written)."""
+    return end_task(task_id, status, **options) is not None
+
+
+def end_task(
     task_id,
     status: Status,
     *,
@@ -121,8 +137,10 @@ def finish_task(
     error: str = "",
     processed_items: int | None = None,
     from_statuses=UNFINISHED,
-) -> bool:
-    """End a task in a final status; False if it had already ended (nothing is written)."""
+    owner=None,
+) -> TaskInfo | None:
+    """End a task in a final status; return the row as ended (its status may be cancelled, see
+    below), or None if it had already ended (nothing is written)."""
     assert status in (Status.COMPLETED, Status.FAILED, Status.CANCELLED), status
     fields = {
         "status": status,
@@ -136,14 +154,16 @@ def finish_task(
     if status == Status.COMPLETED:
         fields.update(_completed_unless_cancel_accepted(error))
     with transaction.atomic():
-        ended = TaskInfo.objects.filter(pk=task_id, status__in=from_statuses).update(**fields)
-        if ended:
-            # Same transaction as the UPDATE that won: the owner hears exactly once.
-            task = TaskInfo.objects.select_related("owner").get(pk=task_id)
-            outcomes.on_task_finished(task)
-            announce_on_commit(task_id)
-            transaction.on_commit(lambda: _count_finished(task))
-    return bool(ended)
+        rows = TaskInfo.objects.filter(pk=task_id, status__in=from_statuses).update_returning(**fields)
+        if not rows:
+            return None
+        task = rows[0]
+        _attach_owner(task, owner)
+        # Same transaction as the UPDATE that won: the owner hears exactly once.
+        outcomes.on_task_finished(task)
+        announce_on_commit(task_id, row=task)
+        transaction.on_commit(lambda: _count_finished(task))
+    return task
 
 
 def _count_finished(task: TaskInfo) -> None:

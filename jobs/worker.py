@@ -75,7 +75,7 @@ def run_task(task_id: str) -> str:
                 raise WorkerStopped(stopping)  # no sentinel will ever send this worker a STOP
             return "requeued"
         _reap_at_cluster_start()
-    if not lifecycle.start_task(task_id):
+    if not lifecycle.start_task(task_id, owner=task.owner):
         # Cancelled while queued (or delivered twice): a job that is not pending never starts.
         logger.info("task id=%s not started status=%s", task_id, task.status)
         return "not-started"
@@ -106,9 +106,9 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
         if not isinstance(exc, Exception) or isinstance(exc, DatabaseError):
             # The connection may be broken, or was interrupted mid-query: start the final write afresh.
             drop_connection()
-        _end(task_id, status, reporter, result=getattr(exc, "partial_result", None), error=error)
+        final = _end(task, status, reporter, result=getattr(exc, "partial_result", None), error=error)
     else:
-        _end(task_id, Status.COMPLETED, reporter, result=result)
+        final = _end(task, Status.COMPLETED, reporter, result=result)
         logger.info("task id=%s returned writes=%s", task_id, reporter.writes)
     finally:
         heartbeat.stop()
@@ -117,7 +117,7 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
         raise interruption
     if signals.reason is not None:
         raise WorkerStopped(signals.reason)  # told to stop as the job returned: take no next job
-    return _status_of(task_id, default=Status.FAILED)
+    return final or _status_of(task_id, default=Status.FAILED)
 
 
 def _ending_of(exc: BaseException, task: TaskInfo, stopped_by: str | None, timed_out: bool) -> tuple[Status, str]:
@@ -153,8 +153,13 @@ def _to_reraise(exc: BaseException, timed_out: bool, error: str) -> BaseExceptio
     return None if isinstance(exc, Exception) else exc
 
 
-def _end(task_id: str, status: Status, reporter: ProgressReporter, *, result=None, error: str = "") -> None:
-    """Write the final row, reconnecting and retrying while the database connection is lost."""
+def _end(task: TaskInfo, status: Status, reporter: ProgressReporter, *, result=None, error: str = "") -> str | None:
+    """Write the final row, reconnecting and retrying while the database connection is lost.
+
+    Return the status written (cancelled where a cancel was accepted), or None when the row had
+    ended elsewhere or could not be written.
+    """
+    task_id = str(task.pk)
     try:
         reporter.flush()
     except DatabaseError as exc:  # the final write below carries processed_items anyway
@@ -163,12 +168,14 @@ def _end(task_id: str, status: Status, reporter: ProgressReporter, *, result=Non
     for attempt, delay in enumerate((0.0, *FINAL_WRITE_DELAYS), start=1):
         time.sleep(delay)
         try:
-            lifecycle.finish_task(task_id, status, result=result, error=error, processed_items=reporter.processed)
-            return
+            row = lifecycle.end_task(task_id, status, result=result, error=error,
+                                     processed_items=reporter.processed, owner=task.owner)
+            return row.status if row is not None else None
         except DatabaseError as exc:
             logger.warning("task id=%s final write failed attempt=%s: %s", task_id, attempt, exc)
             drop_connection()
     logger.error("task id=%s final status=%s not written; the reaper will end the row", task_id, status)
+    return None
 
 
 def _status_of(task_id: str, default: str) -> str:

@@ -81,7 +81,9 @@ def create_notification(recipient, type: str, title: str, message: str, link: st
     if errors:
         raise InvalidNotification(errors)
 
-    with transaction.atomic():
+    # No savepoint of its own: alone it is the whole transaction, and inside notify() (or any
+    # caller's atomic block) a failure undoes the caller's savepoint or transaction anyway.
+    with transaction.atomic(savepoint=False):
         notification = Notification.objects.create(user=user, **cleaned)
         snapshot = notification_snapshot(notification)
         event = {"type": NOTIFICATION_CREATED, "notification": snapshot}

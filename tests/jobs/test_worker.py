@@ -160,16 +160,16 @@ def test_sigterm_to_the_worker_ends_its_job_failed_with_the_partial_result(make_
 def test_final_write_reconnects_and_retries_after_a_lost_connection(make_task, monkeypatch):
     from django.db import OperationalError
 
-    real_finish = lifecycle.finish_task
+    real_end = lifecycle.end_task
     attempts = []
 
     def finish_once_the_database_is_back(*args, **kwargs):
         attempts.append(args)
         if len(attempts) < 3:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_finish(*args, **kwargs)
+        return real_end(*args, **kwargs)
 
-    monkeypatch.setattr(lifecycle, "finish_task", finish_once_the_database_is_back)
+    monkeypatch.setattr(lifecycle, "end_task", finish_once_the_database_is_back)
     monkeypatch.setattr("jobs.worker.FINAL_WRITE_DELAYS", (0.01, 0.01, 0.01))
     task_id = make_task(kind="counting", total_items=5, params={"items": 5, "fail_at": 4})
     assert run_task(str(task_id)) == Status.FAILED
@@ -236,3 +236,16 @@ def test_the_timeout_alarm_asks_the_job_to_stop_then_raises_after_the_grace():
         signals.disarm()
         signals.restore()
     assert signal.getsignal(signal.SIGALRM) is previous
+
+
+def test_a_one_item_job_costs_one_read_and_three_row_writes(make_task, user):
+    """Read the row; start, progress and finish are each one UPDATE … RETURNING; the notice one INSERT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    task_id = make_task(kind="counting", total_items=1, params={"items": 1})
+    with CaptureQueriesContext(connection) as queries:
+        assert run_task(str(task_id)) == Status.COMPLETED
+    statements = [query["sql"].split()[0] for query in queries.captured_queries
+                  if query["sql"].split()[0] in ("SELECT", "UPDATE", "INSERT", "DELETE")]
+    assert statements == ["SELECT", "UPDATE", "UPDATE", "UPDATE", "INSERT"]
