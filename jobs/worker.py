@@ -37,6 +37,7 @@ from django.db import Error as DatabaseError
 from django.db import close_old_connections, connection
 from django_q.exceptions import TimeoutException
 
+from statusmsg import log_context
 from statusmsg.conf import app_settings
 
 from . import lifecycle, reaper
@@ -61,6 +62,11 @@ _reaped_in: set[int] = set()  # worker processes that have reaped once
 
 def run_task(task_id: str) -> str:
     """Run the job behind task_id to a final state; return that state."""
+    with log_context.bound_task(task_id):  # every line logged meanwhile names the task (LOG_FORMAT=json)
+        return _run_task(task_id)
+
+
+def _run_task(task_id: str) -> str:
     task = TaskInfo.objects.select_related("owner").filter(pk=task_id).first()
     if task is None:
         logger.warning("task id=%s vanished before it ran", task_id)
