@@ -6,6 +6,7 @@ reports a URL, a host or any other setting (the answer is public).
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -43,6 +44,7 @@ async def check_channel_layer() -> dict:
     layer = get_channel_layer()
     if layer is None:
         return {"ok": False, "latency_ms": 0.0, "error": "no channel layer configured"}
+    channel = None
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             channel = await layer.new_channel()
@@ -51,7 +53,20 @@ async def check_channel_layer() -> dict:
     except Exception as exc:  # noqa: BLE001 - Redis down or hanging is the answer
         logger.warning("readiness: channel layer check failed: %s", type(exc).__name__)
         return {"ok": False, "latency_ms": _timed(started), "error": type(exc).__name__}
+    finally:
+        if channel is not None:
+            await _forget(layer, channel)
     return {"ok": message.get("type") == "readiness.probe", "latency_ms": _timed(started)}
+
+
+async def _forget(layer, channel: str) -> None:
+    """Drop the probe's channel: a receive cancelled at once is the layer's own way to unsubscribe it.
+
+    Without this every /readyz (load balancers call it every few seconds) would leave a
+    subscription in Redis and a queue in this process.
+    """
+    with contextlib.suppress(TimeoutError, Exception):
+        await asyncio.wait_for(layer.receive(channel), 0.01)
 
 
 def check_cluster() -> dict:

@@ -166,6 +166,17 @@ _statusmsg = {**STATUSMSG_DEFAULTS, **STATUSMSG}  # for the settings below, whic
 # No REDIS_URL means the embedded Redis that `make run` starts under var/.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env("REDIS_URL", default=f"unix://{EMBEDDED_REDIS_SOCKET}")
+# Short timeouts: a Redis that is down or hanging must not stall a job's pushes. Keepalive
+# (TCP only: redis-py refuses the option on a unix socket, make run's embedded Redis) notices a
+# connection that died silently (a NAT, a failover).
+def channel_layer_host(url: str) -> dict:
+    """Return the channel layer's connection options for the Redis at url."""
+    host = {"address": url, "socket_connect_timeout": 1, "socket_timeout": 3}
+    if url.startswith(("redis://", "rediss://")):
+        host["socket_keepalive"] = True
+    return host
+
+
 CHANNEL_LAYERS = {
     "default": {
         # Pub/sub: one PUBLISH per group send, fanned out inside each daphne process; about
@@ -173,10 +184,7 @@ CHANNEL_LAYERS = {
         # at-most-once delivery is fine: clients catch up from the snapshot + seq.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # Short timeouts: a Redis that is down or hanging must not stall a job's pushes.
-            # Keepalive: a connection that died silently (a NAT, a failover) is noticed.
-            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 3,
-                       "socket_keepalive": True}],
+            "hosts": [channel_layer_host(REDIS_URL)],
             "prefix": env("CHANNEL_PREFIX", default="statusmsg"),
         },
     }

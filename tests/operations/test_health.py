@@ -71,3 +71,18 @@ def test_a_cluster_seen_in_the_shared_cache_counts_as_alive(monkeypatch):
     monkeypatch.setattr("django_q.status.Stat.get_all", staticmethod(lambda: [FakeStat(), OldStat()]))
     check = health.check_cluster()
     assert (check["ok"], check["clusters"]) == (True, 1)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_readyz_leaves_no_subscription_behind_in_a_long_lived_daphne(daphne, settings):
+    """Load balancers poll /readyz: each probe's channel must be unsubscribed again."""
+    import httpx
+    import redis
+
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    before = set(client.pubsub_channels(f"{prefix}*"))
+    for _ in range(5):
+        assert httpx.get(f"{daphne.http_url}/readyz", timeout=10).json()["checks"]["channel_layer"]["ok"] is True
+    assert set(client.pubsub_channels(f"{prefix}*")) - before == set()
