@@ -12,7 +12,7 @@ already final (and cancel_task says it had finished).
 
 import logging
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -21,7 +21,7 @@ from statusmsg import metrics
 
 from . import outcomes
 from .announce import announce_on_commit
-from .exceptions import TaskAlreadyFinished
+from .exceptions import TaskAlreadyFinished, TaskNotFound
 from .models import Status, TaskInfo
 from .registry import get_task_kind
 
@@ -68,7 +68,12 @@ def _enqueue(task_id, kind: str, timeout: int) -> None:
         finish_task(task_id, Status.FAILED, error=f"Could not enqueue the job: {type(exc).__name__}: {exc}",
                     from_statuses=(Status.PENDING,))
         return
-    TaskInfo.objects.filter(pk=task_id).update(queue_task_id=queue_id or "", seq=F("seq") + 1)
+    try:
+        TaskInfo.objects.filter(pk=task_id).update(queue_task_id=queue_id or "", seq=F("seq") + 1)
+    except DatabaseError:
+        # The job is queued and will run; only the reaper's "never enqueued" check misses the id,
+        # and a failure here must not turn the request that queued it into a 500.
+        logger.exception("task id=%s queued but its queue id not recorded", task_id)
 
 
 def requeue_task(task_id) -> bool:
@@ -194,7 +199,10 @@ def cancel_task(task_id, by=None) -> TaskInfo:
 
     Raise TaskAlreadyFinished for a task that has ended. Return the task as it now is.
     """
-    task = TaskInfo.objects.get(pk=task_id)
+    try:
+        task = TaskInfo.objects.get(pk=task_id)
+    except TaskInfo.DoesNotExist:  # deleted (cleanup) since the caller found it
+        raise TaskNotFound() from None
     who = by.get_username() if by is not None else "system"
     if task.status == Status.PENDING:
         if finish_task(task_id, Status.CANCELLED, error=f"Cancelled by {who} before it started",

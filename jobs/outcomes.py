@@ -6,6 +6,7 @@ UPDATE won, so the notice commits (and is announced) together with the final sta
 This is the only place a task's outcome is told: job functions never notify about it.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.utils.module_loading import import_string
@@ -14,6 +15,8 @@ from notifications.services import notify
 
 from .models import Status, TaskInfo
 from .registry import get_task_kind
+
+logger = logging.getLogger(__name__)
 
 NOTIFICATION_TYPES = {
     Status.COMPLETED: "task_complete",
@@ -37,7 +40,11 @@ class OutcomeNotice:
 
 def on_task_finished(task: TaskInfo) -> None:
     """Send the one notification of the task's outcome, as its kind describes it."""
-    notice = describe(task)
+    try:
+        notice = describe(task)
+    except Exception:  # a kind's own wording must not keep the task from ending: tell it plainly
+        logger.exception("outcome description failed task id=%s kind=%s", task.pk, task.kind)
+        notice = default_notice(task)
     if notice is not None:
         notify(notice.recipient, notice.type, notice.title[:255], notice.message, link=notice.link or None)
 

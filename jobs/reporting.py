@@ -158,17 +158,21 @@ class ProgressReporter:
         """Set the item count of a job that learns it only while running (and write it)."""
         self.total_items = total_items
         self._set_last_item(total_items)
-        TaskInfo.objects.filter(pk=self.task_id, status=Status.RUNNING).update(
+        if TaskInfo.objects.filter(pk=self.task_id, status=Status.RUNNING).update(
             total_items=total_items, seq=F("seq") + 1
-        )
-        announce_on_commit(self.task_id)
+        ):
+            announce_on_commit(self.task_id)
 
     def report_batch(self, batch_completed: int, total_batches: int, **info) -> None:
         """Record that a batch finished (kept in metadata["batches"]) and announce it."""
         entry = {"batch_completed": batch_completed, "total_batches": total_batches,
                  "at": timezone.now().isoformat(), **info}
         with transaction.atomic():
-            task = TaskInfo.objects.select_for_update().get(pk=self.task_id)
+            # Only a running row: a batch reported after the row ended (reaped, cancelled) must
+            # not touch a final state or be announced after its final message.
+            task = TaskInfo.objects.select_for_update().filter(pk=self.task_id, status=Status.RUNNING).first()
+            if task is None:
+                return
             batches = [*(task.metadata.get("batches") or [])[-(BATCH_LOG_LIMIT - 1):], entry]
             TaskInfo.objects.filter(pk=self.task_id).update(
                 metadata={**task.metadata, "batches": batches}, seq=F("seq") + 1

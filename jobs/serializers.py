@@ -5,7 +5,7 @@ computed from the row alone, because a snapshot is built on every progress write
 pending task's `queue_position` costs a query (one COUNT of the pending tasks older than it).
 
 `items_per_second` is the job's average since it started, `processed_items / elapsed`: the row
-keeps no history of its progress writes (the reporter that writes them is not ours to change),
+keeps no history of its progress writes (a recent window kept in metadata by jobs.reporting would be the next step),
 and a per-process memory of the previous snapshot would make the REST answer and the socket
 disagree. A job's items cost about the same throughout (the analysis queue's per-item
 deadline bounds the slow ones), so the average is a steady estimate; it is null until the

@@ -180,8 +180,22 @@ def _end(task: TaskInfo, status: Status, reporter: ProgressReporter, *, result=N
         except DatabaseError as exc:
             logger.warning("task id=%s final write failed attempt=%s: %s", task_id, attempt, exc)
             drop_connection()
+        except Exception as exc:  # e.g. a result JSON cannot hold: the row must still end
+            logger.exception("task id=%s final write refused", task_id)
+            return _end_without_result(task, reporter, exc)
     logger.error("task id=%s final status=%s not written; the reaper will end the row", task_id, status)
     return None
+
+
+def _end_without_result(task: TaskInfo, reporter: ProgressReporter, refused: Exception) -> str | None:
+    """End the row failed, with why its own ending could not be stored (its result dropped)."""
+    try:
+        row = lifecycle.end_task(str(task.pk), Status.FAILED, processed_items=reporter.processed, owner=task.owner,
+                                 error=f"The job's ending could not be stored: {type(refused).__name__}: {refused}")
+    except DatabaseError:
+        logger.exception("task id=%s final write failed; the reaper will end the row", task.pk)
+        return None
+    return row.status if row is not None else None
 
 
 def _status_of(task_id: str, default: str) -> str:

@@ -12,7 +12,9 @@ def may_read_metrics(request) -> bool:
         return True
     token = app_settings.METRICS_TOKEN
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token):
+    # Compared as bytes: compare_digest refuses a str that is not ASCII (a 500, not a 403).
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode("utf-8", "surrogateescape"), token.encode()):
         return True
     return client_allowed(request.META.get("REMOTE_ADDR", ""), app_settings.METRICS_ALLOW)
 

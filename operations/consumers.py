@@ -6,14 +6,17 @@ so the page stays right across processes and Redis outages: each message is a fu
 
 import asyncio
 import contextlib
+import logging
 
 from channels.db import database_sync_to_async
 
-from realtime.consumers.guarded import CLOSE_FORBIDDEN, GuardedJsonConsumer, refuse_handshake
+from realtime.consumers.guarded import CLOSE_FORBIDDEN, CLOSE_SERVICE_RESTART, GuardedJsonConsumer, refuse_handshake
 
 from .status import system_status
 
 SEND_EVERY = 3.0  # seconds
+
+logger = logging.getLogger(__name__)
 
 
 class SystemStatusConsumer(GuardedJsonConsumer):
@@ -32,7 +35,15 @@ class SystemStatusConsumer(GuardedJsonConsumer):
 
     async def send_forever(self) -> None:
         while not self.closing:
-            await self.send_json({"type": "system_status", "status": await database_sync_to_async(system_status)()})
+            try:
+                status = await database_sync_to_async(system_status)()
+            except Exception:
+                # The database may be away: say so and make the page reconnect (and re-read)
+                # rather than leave it open and silent.
+                logger.exception("system status read failed")
+                await self.refuse(CLOSE_SERVICE_RESTART, "status read failed")
+                return
+            await self.send_json({"type": "system_status", "status": status})
             await asyncio.sleep(SEND_EVERY)
 
     async def disconnect(self, code) -> None:

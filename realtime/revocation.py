@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from . import publisher
 from .auth import user_for_token
@@ -92,11 +92,21 @@ def _token_deleted(sender, instance, **kwargs) -> None:
     transaction.on_commit(lambda: publish_revoked(user_id, TOKEN, key))
 
 
+def _user_saving(sender, instance, raw=False, **kwargs) -> None:
+    """Remember whether this save takes staff rights away: the sockets opened with them must close."""
+    if raw or instance.pk is None:
+        return
+    was = sender._default_manager.filter(pk=instance.pk).values("is_staff", "is_superuser").first()
+    instance._statusmsg_lost_rights = bool(was) and (
+        (was["is_staff"] and not instance.is_staff) or (was["is_superuser"] and not instance.is_superuser))
+
+
 def _user_saved(sender, instance, created, raw=False, **kwargs) -> None:
     if created or raw:  # raw: loaddata, which changes no one's credentials in use
         return
     user_id = instance.pk
-    if not instance.is_active:
+    if not instance.is_active or getattr(instance, "_statusmsg_lost_rights", False):
+        # Deactivated, or no longer staff: a staff socket would keep relaying everyone's jobs.
         transaction.on_commit(lambda: publish_revoked(user_id, ALL))
     elif getattr(instance, "_password", None) is not None:
         # set_password() keeps the raw password in _password until save() has sent
@@ -119,5 +129,6 @@ def connect_receivers() -> None:
     for token_model in (Token, TokenProxy):
         post_delete.connect(_token_deleted, sender=token_model,
                             dispatch_uid=f"realtime.revocation.{token_model.__name__}_deleted")
+    pre_save.connect(_user_saving, sender=user_model, dispatch_uid="realtime.revocation.user_saving")
     post_save.connect(_user_saved, sender=user_model, dispatch_uid="realtime.revocation.user_saved")
     post_delete.connect(_user_deleted, sender=user_model, dispatch_uid="realtime.revocation.user_deleted")

@@ -50,3 +50,13 @@ def cancellable_job(progress_callback, items: int = 10, delay: float = 0.0):
         cancelled.partial_result = {"counted": counted}
         raise
     return {"counted": counted}
+
+
+def unstorable_job(progress_callback):
+    """Return a result the JSON field cannot hold."""
+    return {"when": {1, 2}}
+
+
+def broken_describe(task):
+    """A kind's outcome wording that fails."""
+    raise RuntimeError("wording broke")

@@ -162,3 +162,12 @@ def test_requeue_puts_a_pending_task_back_on_the_queue_and_leaves_others(make_ta
     assert OrmQ.objects.count() == before + 1 and row(task_id).status == Status.PENDING
     lifecycle.start_task(task_id)
     assert not lifecycle.requeue_task(task_id)
+
+
+def test_cancelling_a_task_deleted_meanwhile_is_not_found(make_task):
+    from jobs.exceptions import TaskNotFound
+
+    task_id = make_task()
+    TaskInfo.objects.filter(pk=task_id).delete()
+    with pytest.raises(TaskNotFound):
+        lifecycle.cancel_task(task_id)

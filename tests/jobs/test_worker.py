@@ -249,3 +249,26 @@ def test_a_one_item_job_costs_one_read_and_three_row_writes(make_task, user):
     statements = [query["sql"].split()[0] for query in queries.captured_queries
                   if query["sql"].split()[0] in ("SELECT", "UPDATE", "INSERT", "DELETE")]
     assert statements == ["SELECT", "UPDATE", "UPDATE", "UPDATE", "INSERT"]
+
+
+def test_a_result_the_row_cannot_hold_still_ends_the_task_failed_with_why(make_task, user):
+    from jobs.registry import TaskKind, register
+
+    register(TaskKind("unstorable", "tests.jobs.jobfuncs.unstorable_job", timeout=60))
+    task_id = make_task(kind="unstorable", total_items=0)
+    assert run_task(str(task_id)) == Status.FAILED
+    task = TaskInfo.objects.get(pk=task_id)
+    assert task.error.startswith("The job's ending could not be stored: TypeError")
+    assert task.result is None
+
+
+def test_a_kind_whose_outcome_wording_fails_still_ends_and_tells_the_owner(make_task, user):
+    from jobs.registry import TaskKind, register
+    from notifications.models import Notification
+
+    register(TaskKind("badly_worded", "tests.jobs.jobfuncs.counting_job", timeout=60,
+                      outcome_path="tests.jobs.jobfuncs.broken_describe"))
+    task_id = make_task(kind="badly_worded", total_items=1, params={"items": 1})
+    assert run_task(str(task_id)) == Status.COMPLETED
+    [notice] = Notification.objects.filter(user=user)
+    assert notice.type == "task_complete"

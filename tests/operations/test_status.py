@@ -104,3 +104,8 @@ def test_metrics_count_tasks_created_finished_and_notified(staff_user, client, m
     assert {name: after[name] - before.get(name, 0.0) for name in (created, finished, notified)} == {
         created: 1, finished: 1, notified: 1}
     assert 'statusmsg_task_duration_seconds_count{kind="bulk_save"}' in after
+
+
+def test_a_non_ascii_metrics_token_is_refused_not_a_500(client, settings):
+    settings.STATUSMSG = {**settings.STATUSMSG, "METRICS_TOKEN": "s3cret"}
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer éé").status_code == 403

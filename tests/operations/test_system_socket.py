@@ -41,3 +41,14 @@ async def test_others_are_refused_with_4403(user):
     token = await token_for(user)
     assert await handshake_refusal("/ws/system/", token=token) == 4403
     assert await handshake_refusal("/ws/system/") == 4403
+
+
+async def test_a_failed_status_read_closes_1012_so_the_page_reconnects(staff_user, monkeypatch):
+    def broken():
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(consumers, "system_status", broken)
+    communicator, connected, _ = await open_socket("/ws/system/", token=await token_for(staff_user))
+    assert connected
+    output = await communicator.receive_output(timeout=2)
+    assert (output["type"], output.get("code")) == ("websocket.close", 1012)

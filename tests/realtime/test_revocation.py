@@ -136,3 +136,14 @@ async def test_a_revocation_lost_in_an_outage_closes_the_socket_when_the_layer_i
     assert await closed_with(by_token) == 4401
     assert (await receive(kept))["type"] == "unread_count"  # still valid: it only counts again
     await kept.disconnect()
+
+
+async def test_taking_staff_rights_away_closes_that_user_s_sockets(staff_user, other_user, token_of):
+    """A staff socket relays every user's jobs: it must not outlive its user's staff rights."""
+    mine = await badge_socket(token=await amake(token_of)(staff_user))
+    theirs = await badge_socket(token=await amake(token_of)(other_user))
+    staff_user.is_staff = False
+    await amake(staff_user.save)()
+    assert await closed_with(mine) == 4401
+    assert await still_open(theirs)
+    await theirs.disconnect()
