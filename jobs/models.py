@@ -19,9 +19,18 @@ class Status(models.TextChoices):
 FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
 
+def may_see(viewer_id, viewer_is_staff: bool, owner_id) -> bool:
+    """The visibility rule of tasks for one row already at hand: staff see all, others their own.
+
+    TaskInfoQuerySet.visible_to is the same rule in SQL; a socket relaying a pushed update
+    (no row, no query) asks this.
+    """
+    return viewer_is_staff or (owner_id is not None and owner_id == viewer_id)
+
+
 class TaskInfoQuerySet(models.QuerySet):
     def visible_to(self, user) -> "TaskInfoQuerySet":
-        """Return the tasks user may see: their own, or all of them for staff."""
+        """Return the tasks user may see: their own, or all of them for staff (see may_see)."""
         if user.is_staff:
             return self
         return self.filter(owner=user)

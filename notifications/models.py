@@ -27,6 +27,10 @@ class NotificationQuerySet(models.QuerySet):
         """Return user's own notifications, each with `read_by_user`."""
         return self.own(user).annotate(read_by_user=F("read"))
 
+    def addressed_to(self, user) -> "NotificationQuerySet":
+        """Return user's own notifications and every system-wide one, hidden or not."""
+        return self.filter(Q(user=user) | Q(user__isnull=True))
+
     def visible_to(self, user) -> "NotificationQuerySet":
         """Return what user's inbox shows: their own notifications and unhidden system-wide ones."""
         hidden = NotificationReceipt.objects.filter(

@@ -9,7 +9,7 @@ per-user event), and adds a brand-new notification (unread for everyone) without
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -52,7 +52,7 @@ def read_unread_count(user) -> UnreadCount:
     unread = Notification.objects.unread_for(user).filter(pk=OuterRef("pk"))
     # Hidden notices included: a late message about one must not count it again.
     recent = dict(
-        Notification.objects.filter(Q(user=user) | Q(user__isnull=True), created_at__gte=since)
+        Notification.objects.addressed_to(user).filter(created_at__gte=since)
         .annotate(unread=Exists(unread))
         .values_list("pk", "unread")
     )

@@ -5,6 +5,8 @@ import uuid
 
 from django.utils import timezone
 
+from jobs.models import may_see
+
 from .. import db
 from ..groups import job_group
 from .guarded import (  # noqa: F401 - re-exported for the job consumers
@@ -145,7 +147,7 @@ class JobStreamConsumer(GuardedJsonConsumer):
     # --- relaying -----------------------------------------------------------------------------
     async def task_updated(self, event: dict) -> None:
         """Relay a task.updated event's job_update (pre-encoded by the publisher) if it is news."""
-        if not (self.user_is_staff or event.get("owner_id") == self.user_id):
+        if not may_see(self.user_id, self.user_is_staff, event.get("owner_id")):
             return
         if event["job_id"] in self.muted or not self.advance(event["job_id"], event["seq"]):
             return
