@@ -101,11 +101,10 @@ class Qcluster(ServerProcess):
         super().__init__([sys.executable, "manage.py", "run_cluster"], process_env(**env_overrides), "qcluster")
 
 
-class Daphne(ServerProcess):
-    def __init__(self, port: int | None = None, **env_overrides):
-        self.port = port or free_port()
-        super().__init__([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                          "statusmsg.asgi:application"], process_env(**env_overrides), "daphne")
+class LocalServer:
+    """The addresses of a server listening on 127.0.0.1:port."""
+
+    port: int
 
     @property
     def http_url(self) -> str:
@@ -114,6 +113,13 @@ class Daphne(ServerProcess):
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+
+class Daphne(LocalServer, ServerProcess):
+    def __init__(self, port: int | None = None, **env_overrides):
+        self.port = port or free_port()
+        super().__init__([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                          "statusmsg.asgi:application"], process_env(**env_overrides), "daphne")
 
     def start(self) -> "Daphne":
         super().start()
@@ -146,3 +152,16 @@ def with_server_password(user, settings, password: str = "alice-password"):
     user.set_password(password)
     user.save()
     return user
+
+
+def in_thread(function):
+    """Run function in a worker thread (await it) that closes its own database connection after."""
+    import asyncio
+
+    def run():
+        try:
+            return function()
+        finally:
+            connection.close()  # this thread's own; left open it blocks dropping the test database
+
+    return asyncio.to_thread(run)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import httpx
 
-from tests.processes import BASE_DIR, Daphne, Qcluster, ServerProcess, free_port, process_env, wait_for
+from tests.processes import BASE_DIR, Daphne, LocalServer, Qcluster, ServerProcess, free_port, process_env, wait_for
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-class Nginx(ServerProcess):
+class Nginx(LocalServer, ServerProcess):
     """nginx in the foreground with a private prefix, proxying to the given daphne ports."""
 
     def __init__(self, upstream_ports: list[int], workdir: Path):
@@ -49,14 +49,6 @@ http {{
 """)
         super().__init__([NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
                          dict(os.environ), "nginx")
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> "Nginx":
         super().start()

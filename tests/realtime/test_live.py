@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from jobs.models import Status, TaskInfo
-from tests.processes import Daphne, Qcluster, wait_for, with_server_password
+from tests.processes import Daphne, Qcluster, in_thread, wait_for, with_server_password
 
 from .private_redis import PrivateRedis
 
@@ -123,18 +123,6 @@ def test_a_job_completes_while_redis_is_down_and_clients_see_the_final_state_aft
     cluster = Qcluster(REDIS_URL=redis_server[0].url).start()
     token = token_for(web)
     topic = f"down-{uuid.uuid4().hex[:6]}"
-
-    def in_thread(function):
-        """Run function in a worker thread that closes its own database connection after."""
-        from django.db import connection
-
-        def run():
-            try:
-                return function()
-            finally:
-                connection.close()
-
-        return asyncio.to_thread(run)
 
     async def scenario():
         async with open_socket(web, f"/ws/progress/{topic}", token) as kept_open:

@@ -17,7 +17,7 @@ from jobs import lifecycle
 from jobs.models import Status, TaskInfo
 from notifications import services
 from notifications.models import Notification
-from tests.processes import Daphne, with_server_password
+from tests.processes import Daphne, in_thread, with_server_password
 
 from .private_redis import PrivateRedis
 
@@ -80,19 +80,6 @@ class Watched:
         return counts[-1] if counts else None
 
 
-def run_in_thread(function):
-    """Run function in a worker thread that closes its own database connection after."""
-    from django.db import connection
-
-    def run():
-        try:
-            return function()
-        finally:
-            connection.close()
-
-    return asyncio.to_thread(run)
-
-
 def test_sockets_open_through_a_redis_restart_end_with_the_final_state(private_redis, user, settings):
     """Redis is killed with sockets open; meanwhile a job ends behind the push path, another through the use
     case, and notifications arrive. Once Redis is back every socket shows the final rows and unread count."""
@@ -140,8 +127,8 @@ def test_sockets_open_through_a_redis_restart_end_with_the_final_state(private_r
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await refused.recv()
         assert closed.value.rcvd.code == 1013
-        await run_in_thread(change_rows_while_redis_is_down)
-        seqs, unread = await run_in_thread(final_state)
+        await in_thread(change_rows_while_redis_is_down)
+        seqs, unread = await in_thread(final_state)
         await asyncio.to_thread(PrivateRedis(port=private_redis.port).start)
         restarted = time.monotonic()
         waits = {}
@@ -348,7 +335,7 @@ def test_a_subscription_dropped_by_redis_is_restored_and_the_sockets_resynced(pr
             redis.Redis.from_url(private_redis.url).client_kill_filter(_type="pubsub")
             return TaskInfo.objects.get(pk=job_id).seq, services.get_unread_count(user)
 
-        seq, unread = await run_in_thread(change_then_drop_the_subscriber)
+        seq, unread = await in_thread(change_then_drop_the_subscriber)
         dropped = time.monotonic()
         async with asyncio.timeout(10):
             while not ((last := job.last_job_update(job_id)) and last[1]["seq"] == seq
