@@ -12,6 +12,8 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.contrib.auth.models import AnonymousUser
 
+from statusmsg.authentication import is_token_key
+
 from .origin import origin_allowed
 
 
@@ -20,6 +22,8 @@ def user_for_token(key: str):
     """Return the active user owning the DRF token key, else AnonymousUser."""
     from rest_framework.authtoken.models import Token
 
+    if not is_token_key(key):  # malformed (a NUL byte would make PostgreSQL raise): nobody
+        return AnonymousUser()
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:
         return AnonymousUser()

@@ -9,8 +9,13 @@ from rest_framework import authentication, exceptions
 _TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
 
 
+def is_token_key(key: str) -> bool:
+    """Return whether key has the shape of a DRF token key (HTTP and socket handshakes both ask)."""
+    return bool(_TOKEN_KEY.fullmatch(key))
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
-        if not _TOKEN_KEY.fullmatch(key):
+        if not is_token_key(key):
             raise exceptions.AuthenticationFailed("Invalid token.")
         return super().authenticate_credentials(key)

@@ -8,6 +8,8 @@ from .. import db
 from ..groups import STAFF_JOBS_GROUP, job_group, topic_group, user_jobs_group
 from .base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, JobStreamConsumer, parse_job_id
 
+MAX_TOPIC_CHARS = 200
+
 
 class BulkProcessConsumer(JobStreamConsumer):
     """One job: its owner or staff only; its snapshot on connect, then its updates."""
@@ -35,6 +37,10 @@ class TopicConsumer(JobStreamConsumer):
 
     async def refusal(self) -> int | None:
         self.topic = self.scope["url_route"]["kwargs"]["topic_id"]
+        # A topic is at most 200 characters of text (the API's limit): anything else names none,
+        # and a NUL byte would make PostgreSQL raise on the snapshot query.
+        if len(self.topic) > MAX_TOPIC_CHARS or "\x00" in self.topic:
+            return CLOSE_NOT_FOUND
         return None
 
     def stream_groups(self) -> list[str]:
