@@ -167,7 +167,7 @@ def test_a_job_completes_while_redis_is_down_and_clients_see_the_final_state_aft
     finally:
         cluster.stop()
         web.stop()
-        redis_server[0].stop()
+        PrivateRedis.stop_all()
 
 
 def test_daphne_sends_1009_for_a_big_frame_1008_for_a_flood_and_refuses_strangers(daphne, user, other_user):

@@ -34,7 +34,7 @@ def user(user, settings):
 def private_redis():
     server = PrivateRedis().start()
     yield server
-    server.stop()
+    PrivateRedis.stop_all()  # the restarted ones too
 
 
 def use_layer_on(settings, server: PrivateRedis) -> None:
