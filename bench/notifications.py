@@ -67,7 +67,7 @@ from django.core.management import call_command
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 
-from notifications import services
+from notifications import queries
 from notifications.models import Notification, NotificationReceipt
 
 NOTIFICATIONS = Notification._meta.db_table
@@ -322,23 +322,23 @@ def rest_variants(user_ids: list[int]) -> tuple[dict, list]:
         assert response.status_code == 200, response.status_code
         return response
 
-    shipped_count = services.get_unread_count
+    shipped_count = queries.get_unread_count
     precompiled_count = precompiled_unread_count()
 
     def by_token_precompiled(user):
         # The same request, with the view's count swapped for the prototype below.
-        services.get_unread_count = precompiled_count
+        queries.get_unread_count = precompiled_count
         try:
             return by_token(user)
         finally:
-            services.get_unread_count = shipped_count
+            queries.get_unread_count = shipped_count
 
     probe = users[0]
     for user in users[:20]:
         assert precompiled_count(user) == shipped_count(user)
-    assert by_token(probe).json()["count"] == services.get_unread_count(probe)
-    assert by_session(probe).json()["count"] == services.get_unread_count(probe)
-    assert by_token_precompiled(probe).json()["count"] == services.get_unread_count(probe)
+    assert by_token(probe).json()["count"] == queries.get_unread_count(probe)
+    assert by_session(probe).json()["count"] == queries.get_unread_count(probe)
+    assert by_token_precompiled(probe).json()["count"] == queries.get_unread_count(probe)
     return {"unread count via REST, token auth (test client, end to end)": by_token,
             "unread count via REST, session auth (test client, end to end)": by_session,
             "unread count via REST, token auth, count precompiled (prototype)": by_token_precompiled}, sessions
@@ -443,45 +443,45 @@ def main() -> None:
 
     build_naive_table(rebuild=args.reload)
     probe = get_user_model().objects.get(pk=sample[0])
-    page = services.get_user_notifications(probe)
-    assert services.get_unread_count(probe) == naive_unread_count(probe)
+    page = queries.get_user_notifications(probe)
+    assert queries.get_unread_count(probe) == naive_unread_count(probe)
     assert [row.pk for row in page] == [row.pk for row in naive_first_page(probe)], "naive page differs"
 
     rest, sessions = rest_variants(sample)
     variants = {
         "baseline: the cheapest ORM query (one user by pk)":
             lambda user: get_user_model().objects.filter(pk=user.pk).exists(),
-        "unread count (shipped: SQL count on the indexes)": services.get_unread_count,
+        "unread count (shipped: SQL count on the indexes)": queries.get_unread_count,
         **rest,
     }
     if not args.rest_only:
         variants.update({
             "unread count (naive: no composite index, counted in Python)": naive_unread_count,
             "unread count (SQL count, but no composite index)": sql_count_without_composite_index,
-            "first page of 50 (shipped: UNION ALL of two index range scans)": services.get_user_notifications,
+            "first page of 50 (shipped: UNION ALL of two index range scans)": queries.get_user_notifications,
             "first page of 50 (naive: one OR query, sorted, read state in Python)": naive_first_page,
         })
     # Round robin, user by user: other load on the machine then falls on every variant alike.
     results = timed_round_robin(variants, sample)
     if args.rest_only:
-        results["  shipped unread count, SQL round trip only"] = timed_sql(services.get_unread_count, sample)
+        results["  shipped unread count, SQL round trip only"] = timed_sql(queries.get_unread_count, sample)
         report(results)
         rest_breakdown(rest, sample[:200])
         delete_sessions(sessions)
         return
     # The same statements without Django: what the database and the round trip cost.
-    results["  shipped unread count, SQL round trip only"] = timed_sql(services.get_unread_count, sample)
-    results["  shipped first page, SQL round trip only"] = timed_sql(services.get_user_notifications, sample)
-    for name, function in [("shipped unread count", services.get_unread_count),
+    results["  shipped unread count, SQL round trip only"] = timed_sql(queries.get_unread_count, sample)
+    results["  shipped first page, SQL round trip only"] = timed_sql(queries.get_user_notifications, sample)
+    for name, function in [("shipped unread count", queries.get_unread_count),
                            ("naive unread count", naive_unread_count),
                            ("SQL count without composite index", sql_count_without_composite_index),
-                           ("shipped first page", services.get_user_notifications),
+                           ("shipped first page", queries.get_user_notifications),
                            ("naive first page", naive_first_page)]:
         results[f"  {name}, execution inside PostgreSQL"] = server_times(function, sample)
 
     print(f"\nEXPLAIN ANALYZE, shipped, user id={probe.pk}")
-    print("  unread count:\n" + explain(services.get_unread_count, probe))
-    print("  first page:\n" + explain(services.get_user_notifications, probe))
+    print("  unread count:\n" + explain(queries.get_unread_count, probe))
+    print("  first page:\n" + explain(queries.get_user_notifications, probe))
     print(f"\nEXPLAIN ANALYZE, naive (table {NAIVE_TABLE}: only a user_id index), user id={probe.pk}")
     print("  unread count:\n" + explain(naive_unread_count, probe))
     print("  first page:\n" + explain(naive_first_page, probe))

@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from . import services
+from . import queries
 
 
 def unread_notifications(request) -> dict:
@@ -10,4 +10,4 @@ def unread_notifications(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     # Lazy: only pages that render the bell pay for the query.
-    return {"notification_unread_count": SimpleLazyObject(lambda: services.get_unread_count(user))}
+    return {"notification_unread_count": SimpleLazyObject(lambda: queries.get_unread_count(user))}

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from statusmsg.api_input import validated
 from statusmsg.api_schema import STAFF_ONLY, ErrorSerializer
 
-from . import services
+from . import queries, services
 from .exceptions import NotificationNotFound
 from .serializers import (
     CountSerializer,
@@ -31,16 +31,16 @@ class NotificationListView(APIView):
         given = {key: value for key, value in request.query_params.items() if value != ""}
         query = NotificationListQuerySerializer(data=given)
         query.is_valid(raise_exception=True)
-        rows = services.get_user_notifications(request.user, **query.validated_data)
+        rows = queries.get_user_notifications(request.user, **query.validated_data)
         # The total, as the task list's `count` is, so a client can tell a full page from the end.
-        count = services.count_user_notifications(request.user, unread_only=query.validated_data["unread_only"])
+        count = queries.count_user_notifications(request.user, unread_only=query.validated_data["unread_only"])
         return Response({"notifications": NotificationSerializer(rows, many=True).data, "count": count})
 
 
 class UnreadCountView(APIView):
     @extend_schema(responses={200: CountSerializer})
     def get(self, request):
-        return Response({"count": services.get_unread_count(request.user)})
+        return Response({"count": queries.get_unread_count(request.user)})
 
 
 class MarkReadView(APIView):

@@ -6,7 +6,7 @@ the page's socket -> the badge. Then the inbox marks read and deletes through th
 
 import pytest
 
-from notifications import services
+from notifications import queries, services
 from notifications.models import Notification
 
 from .conftest import restart_daphne, screenshot
@@ -61,8 +61,8 @@ def test_bell_counts_live_and_the_inbox_marks_and_deletes(inbox_page, user, othe
     page.click("#mark-all-read")
     wait_for_badge(page, "")
     wait_for_badge(other_tab, "")
-    assert services.get_unread_count(user) == 0
-    assert services.get_unread_count(other_user) == 2  # bob's own and the system-wide notice
+    assert queries.get_unread_count(user) == 0
+    assert queries.get_unread_count(other_user) == 2  # bob's own and the system-wide notice
 
     page.click("#delete-read")
     page.wait_for_selector("#inbox-empty:not([hidden])")

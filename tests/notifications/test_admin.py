@@ -2,7 +2,7 @@
 
 import pytest
 
-from notifications import services
+from notifications import queries, services
 from notifications.models import Notification, NotificationReceipt
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_mark_unread_and_read_actions_skip_system_wide(admin_client, user, notif
     assert Notification.objects.get(pk=mine).read is False
     admin_client.post(CHANGELIST, {"action": "mark_read", "_selected_action": [mine]})
     assert Notification.objects.get(pk=mine).read is True
-    assert services.get_unread_count(user) == 1  # the notice is still unread for alice
+    assert queries.get_unread_count(user) == 1  # the notice is still unread for alice
 
 
 def test_delete_action(admin_client, user, notify):
@@ -74,7 +74,7 @@ def test_send_system_wide_notice_form(admin_client, user, newcomer):
     assert response.status_code == 302
     notice = Notification.objects.get()
     assert notice.user is None and notice.title == "Maintenance"
-    assert services.get_unread_count(user) == services.get_unread_count(newcomer) == 1
+    assert queries.get_unread_count(user) == queries.get_unread_count(newcomer) == 1
 
 
 def test_send_notice_needs_staff(client, user):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from notifications import services
+from notifications import queries, services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def test_unread_only_count_is_the_unread_total(api, user, notify):
     services.mark_notification_as_read(system, user)
     body = api.get(BASE, {"unread_only": "true", "limit": 1}).json()
     assert (len(body["notifications"]), body["count"]) == (1, 3)
-    assert body["count"] == services.get_unread_count(user)
+    assert body["count"] == queries.get_unread_count(user)
 
 
 def test_hidden_system_notices_are_not_counted(api, user, notify):

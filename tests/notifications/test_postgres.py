@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications import services
+from notifications import queries, services
 from notifications.models import Notification, NotificationReceipt
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -53,14 +53,14 @@ def test_parallel_mark_all_counts_each_notification_exactly_once(user, other_use
     unread = seed(user, other_user)
     results = run_in_threads([lambda: services.mark_all_notifications_as_read(user)] * 6)
     assert sum(results) == unread
-    assert services.get_unread_count(user) == 0
-    assert services.get_unread_count(other_user) == 21
+    assert queries.get_unread_count(user) == 0
+    assert queries.get_unread_count(other_user) == 21
     assert NotificationReceipt.objects.filter(user=user).count() == 20
 
 
 def test_parallel_mark_read_and_counts_never_go_wrong_or_negative(user, other_user):
     unread = seed(user, other_user)
-    ids = [row.pk for row in services.get_user_notifications(user, limit=200)]
+    ids = [row.pk for row in queries.get_user_notifications(user, limit=200)]
     observed: list[list[int]] = []
 
     def marker(seed_value):
@@ -71,7 +71,7 @@ def test_parallel_mark_read_and_counts_never_go_wrong_or_negative(user, other_us
         return mark
 
     def counter():
-        seen = [services.get_unread_count(user) for _ in range(40)]
+        seen = [queries.get_unread_count(user) for _ in range(40)]
         observed.append(seen)
         return seen
 
@@ -81,8 +81,8 @@ def test_parallel_mark_read_and_counts_never_go_wrong_or_negative(user, other_us
     for seen in observed:
         assert all(0 <= count <= unread for count in seen)
         assert seen == sorted(seen, reverse=True)  # only marks happen: the count never rises
-    assert services.get_unread_count(user) == 0
-    assert services.get_unread_count(other_user) == 21
+    assert queries.get_unread_count(user) == 0
+    assert queries.get_unread_count(other_user) == 21
     assert NotificationReceipt.objects.filter(user=user).count() == 20  # no duplicate receipts
 
 
@@ -93,7 +93,7 @@ def test_parallel_delete_and_mark_of_a_system_notice_leave_one_receipt(user):
     receipt = NotificationReceipt.objects.get(user=user, notification_id=notice)
     assert receipt.hidden_at is not None
     assert results.count(True) >= 1
-    assert services.get_unread_count(user) == 0
+    assert queries.get_unread_count(user) == 0
 
 
 # --- the plans --------------------------------------------------------------------------
@@ -142,9 +142,9 @@ def plans_of(function) -> str:
 def test_unread_count_and_first_page_use_the_indexes(user):
     load_volume()
     services.create_notification(user, "system", "mine", "x")
-    count_plan = plans_of(lambda: services.get_unread_count(user))
-    page_plan = plans_of(lambda: services.get_user_notifications(user, limit=50))
-    unread_page_plan = plans_of(lambda: services.get_user_notifications(user, unread_only=True, limit=50))
+    count_plan = plans_of(lambda: queries.get_unread_count(user))
+    page_plan = plans_of(lambda: queries.get_user_notifications(user, limit=50))
+    unread_page_plan = plans_of(lambda: queries.get_user_notifications(user, unread_only=True, limit=50))
     print("unread count:\n", count_plan, "\n\nfirst page:\n", page_plan, "\n\nunread page:\n", unread_page_plan)
     table = Notification._meta.db_table
     for plan in (count_plan, page_plan, unread_page_plan):
@@ -192,4 +192,4 @@ def test_mark_all_while_staff_deletes_a_notice_still_marks_the_rest(user, monkey
 
     monkeypatch.setattr(services, "_insert_receipts", insert_then_deleted)
     assert services.mark_all_notifications_as_read(user) == 2
-    assert services.get_unread_count(user) == 0
+    assert queries.get_unread_count(user) == 0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from notifications import services
+from notifications import queries, services
 from notifications.exceptions import InvalidLimit, InvalidNotification
 from notifications.models import Notification, NotificationReceipt
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def read_states(user):
-    return {row.pk: row.read_by_user for row in services.get_user_notifications(user, limit=200)}
+    return {row.pk: row.read_by_user for row in queries.get_user_notifications(user, limit=200)}
 
 
 def test_create_accepts_a_user_a_username_or_none(user, notify):
@@ -55,20 +55,20 @@ def test_user_sees_own_and_system_wide_newest_first_but_not_others(user, other_u
     first = notify(user, "mine")
     notify(other_user, "theirs")
     second = notify(None, "everyone")
-    rows = services.get_user_notifications(user)
+    rows = queries.get_user_notifications(user)
     assert [row.pk for row in rows] == [second, first]
 
 
 def test_limit_cuts_the_merged_page(user, notify):
     ids = [notify(user if n % 2 else None, f"n{n}") for n in range(10)]
-    rows = services.get_user_notifications(user, limit=3)
+    rows = queries.get_user_notifications(user, limit=3)
     assert [row.pk for row in rows] == ids[::-1][:3]
 
 
 @pytest.mark.parametrize("limit", [0, 201, -1, "10", None, True])
 def test_limit_outside_1_to_200_is_refused(user, limit):
     with pytest.raises(InvalidLimit):
-        services.get_user_notifications(user, limit=limit)
+        queries.get_user_notifications(user, limit=limit)
 
 
 def test_system_wide_read_state_is_per_user(user, other_user, notify, django_user_model):
@@ -76,14 +76,14 @@ def test_system_wide_read_state_is_per_user(user, other_user, notify, django_use
     assert services.mark_notification_as_read(notice, user) is True
     assert read_states(user)[notice] is True
     assert read_states(other_user)[notice] is False
-    [as_alice] = services.get_user_notifications(user)
-    [as_bob] = services.get_user_notifications(other_user)
+    [as_alice] = queries.get_user_notifications(user)
+    [as_bob] = queries.get_user_notifications(other_user)
     assert (as_alice.read, as_bob.read) == (True, False)
-    assert services.get_unread_count(user) == 0
-    assert services.get_unread_count(other_user) == 1
+    assert queries.get_unread_count(user) == 0
+    assert queries.get_unread_count(other_user) == 1
     late = django_user_model.objects.create_user("dave", password="x")
     assert read_states(late)[notice] is False
-    assert services.get_unread_count(late) == 1
+    assert queries.get_unread_count(late) == 1
     assert Notification.objects.get(pk=notice).read is False  # the shared flag is untouched
 
 
@@ -99,7 +99,7 @@ def test_mark_read_is_idempotent(user, notify):
     mine = notify(user)
     assert services.mark_notification_as_read(mine, user)
     assert services.mark_notification_as_read(mine, user)
-    assert services.get_unread_count(user) == 0
+    assert queries.get_unread_count(user) == 0
 
 
 def test_mark_all_touches_only_the_caller(user, other_user, notify):
@@ -110,8 +110,8 @@ def test_mark_all_touches_only_the_caller(user, other_user, notify):
     read_before = notify(None)
     services.mark_notification_as_read(read_before, user)
     assert services.mark_all_notifications_as_read(user) == 3
-    assert services.get_unread_count(user) == 0
-    assert services.get_unread_count(other_user) == 3
+    assert queries.get_unread_count(user) == 0
+    assert queries.get_unread_count(other_user) == 3
     assert Notification.objects.get(pk=theirs).read is False
     assert read_states(other_user)[notice] is False
     assert services.mark_all_notifications_as_read(user) == 0
@@ -138,7 +138,7 @@ def test_delete_of_system_wide_hides_it_for_the_caller_only(user, other_user, no
     notice = notify(None)
     assert services.delete_notification(notice, user) is True
     assert notice not in read_states(user)
-    assert services.get_unread_count(user) == 0
+    assert queries.get_unread_count(user) == 0
     assert notice in read_states(other_user)
     assert services.delete_notification(notice, user) is False
     assert services.mark_notification_as_read(notice, user) is False
@@ -166,6 +166,6 @@ def test_unread_only_lists_only_unread(user, notify):
     notice_unread = notify(None)
     services.mark_notification_as_read(read_one, user)
     services.mark_notification_as_read(notice_read, user)
-    rows = services.get_user_notifications(user, unread_only=True)
+    rows = queries.get_user_notifications(user, unread_only=True)
     assert [row.pk for row in rows] == [notice_unread, unread_one]
     assert all(row.read_by_user is False for row in rows)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from jobs import lifecycle
 from jobs.models import Status, TaskInfo
-from notifications import services
+from notifications import queries, services
 from notifications.models import Notification
 from tests.processes import Daphne, in_thread, with_server_password
 
@@ -110,7 +110,7 @@ def test_sockets_open_through_a_redis_restart_end_with_the_final_state(private_r
 
     def final_state():
         return ({job: TaskInfo.objects.get(pk=job).seq for job in (behind, announced)},
-                services.get_unread_count(user))
+                queries.get_unread_count(user))
 
     async def scenario():
         sockets = []
@@ -333,7 +333,7 @@ def test_a_subscription_dropped_by_redis_is_restored_and_the_sockets_resynced(pr
                                                       completed_at=timezone.now(), seq=F("seq") + 1)
             Notification.objects.create(user=user, type="system", title="missed", message="x")
             redis.Redis.from_url(private_redis.url).client_kill_filter(_type="pubsub")
-            return TaskInfo.objects.get(pk=job_id).seq, services.get_unread_count(user)
+            return TaskInfo.objects.get(pk=job_id).seq, queries.get_unread_count(user)
 
         seq, unread = await in_thread(change_then_drop_the_subscriber)
         dropped = time.monotonic()

@@ -14,7 +14,7 @@ from django.db import connections
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from notifications import services
+from notifications import queries, services
 from notifications.models import Notification, NotificationReceipt
 from notifications.serializers import notification_snapshot
 from realtime import db, guard, publisher
@@ -264,7 +264,7 @@ async def test_system_wide_notice_reaches_every_socket_without_a_query_per_socke
     ], query_log.statements
     for person, message in zip(people, messages, strict=True):
         assert message["type"] == "notification" and message["notification"]["id"] == notice_id
-        assert message["unread_count"] == await sync_to_async(services.get_unread_count)(person)
+        assert message["unread_count"] == await sync_to_async(queries.get_unread_count)(person)
     assert [message["unread_count"] for message in messages] == [2, 2, 2, 1, 2]
     for socket in sockets:
         await socket.disconnect()
@@ -293,7 +293,7 @@ async def test_a_notice_committed_while_a_socket_connects_is_counted_once(notice
     monkeypatch.setattr(db, "read_unread_count", read_count)
     await create(None, "system", "later", "x")
     assert (await communicator.receive_json_from())["unread_count"] == 3
-    assert await sync_to_async(services.get_unread_count)(user) == 3
+    assert await sync_to_async(queries.get_unread_count)(user) == 3
     await communicator.disconnect()
 
 
