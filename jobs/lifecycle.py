@@ -109,8 +109,10 @@ def _attach_owner(row: TaskInfo, owner) -> None:
         row.owner = owner
 
 
-def touch_running_task(task_id, **fields) -> TaskInfo | None:
+def touch_running_task(task_id, owner=None, **fields) -> TaskInfo | None:
     """Write fields and a fresh heartbeat to a running task; return the row as written, or None.
+
+    owner, when the caller holds it, rides on the returned row (see start_task).
 
     The one place a running job hears from its row, in one UPDATE … RETURNING: None means
     the row is no longer running (reaped, or ended elsewhere), and a row carrying
@@ -119,9 +121,12 @@ def touch_running_task(task_id, **fields) -> TaskInfo | None:
     rows = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update_returning(
         heartbeat_at=timezone.now(), seq=F("seq") + 1, **fields
     )
-    if rows and fields:  # a progress write, not a bare heartbeat
+    if not rows:
+        return None
+    if fields:  # a progress write, not a bare heartbeat
         metrics.PROGRESS_WRITES.inc()
-    return rows[0] if rows else None
+    _attach_owner(rows[0], owner)
+    return rows[0]
 
 
 def should_stop(row: TaskInfo | None) -> bool:

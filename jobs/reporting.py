@@ -195,10 +195,8 @@ class ProgressReporter:
             fields["progress"] = round(min(100.0, 100.0 * processed / self.total_items), 2)
         # One statement: the UPDATE hands back the row it wrote, which is both the cancel
         # check and the snapshot to announce.
-        row = lifecycle.touch_running_task(self.task_id, **fields)
+        row = lifecycle.touch_running_task(self.task_id, owner=self.owner, **fields)
         if row is not None:
-            if self.owner is not None:
-                row.owner = self.owner
             announce_on_commit(self.task_id, row=row)
         if check_cancel and lifecycle.should_stop(row):
             self.request_stop()
