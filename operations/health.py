@@ -69,22 +69,26 @@ async def _forget(layer, channel: str) -> None:
         await asyncio.wait_for(layer.receive(channel), 0.01)
 
 
-def check_cluster() -> dict:
-    """Look for a django-q2 cluster whose monitor saved its stat lately (it does every half second).
+def beating_clusters() -> list:
+    """Return the stats of the django-q2 clusters whose monitor saved one lately (every half second).
 
     django-q2 keeps those stats in Django's cache, so processes see each other's only when
-    the cache is shared (Redis): with a per-process cache no cluster is ever found.
+    the cache is shared (Redis): with a per-process cache no cluster is ever found. Raises
+    what the cache raises when it is down.
     """
     from django_q.status import Stat
 
+    recent = timezone.now() - CLUSTER_BEAT_WITHIN
+    return [stat for stat in Stat.get_all() if stat.timestamp and stat.timestamp >= recent]
+
+
+def check_cluster() -> dict:
     started = time.perf_counter()
     try:
-        stats = Stat.get_all()
+        alive = beating_clusters()
     except Exception as exc:  # noqa: BLE001 - the cache (Redis) may be down
         logger.warning("readiness: cluster check failed: %s", type(exc).__name__)
         return {"ok": False, "latency_ms": _timed(started), "error": type(exc).__name__, "clusters": 0}
-    recent = timezone.now() - CLUSTER_BEAT_WITHIN
-    alive = [stat for stat in stats if stat.timestamp and stat.timestamp >= recent]
     return {"ok": bool(alive), "latency_ms": _timed(started), "clusters": len(alive)}
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from jobs.models import Status, TaskInfo
 
-from .health import CLUSTER_BEAT_WITHIN
+from .health import beating_clusters
 from .process_stats import live_reports
 
 WINDOWS = {"5m": timedelta(minutes=5), "60m": timedelta(minutes=60)}
@@ -15,17 +15,14 @@ WINDOWS = {"5m": timedelta(minutes=5), "60m": timedelta(minutes=60)}
 
 def clusters() -> list[dict]:
     """Return the django-q2 clusters that beat lately: name, host, worker pids, last beat."""
-    from django_q.status import Stat
-
     try:
-        stats = Stat.get_all()
+        stats = beating_clusters()
     except Exception:  # noqa: BLE001 - the shared cache may be down: no cluster can be seen
         return []
-    recent = timezone.now() - CLUSTER_BEAT_WITHIN
     return [
         {"name": str(stat.cluster_id), "host": stat.host, "status": stat.status, "workers": list(stat.workers),
          "last_beat": stat.timestamp}
-        for stat in stats if stat.timestamp and stat.timestamp >= recent
+        for stat in stats
     ]
 
 
