@@ -56,12 +56,15 @@ def publish_job_message(message: dict, owner_id, refresh: Refresh | None = None)
 def _job_event(message: dict, owner_id) -> tuple[list[str], dict]:
     """Return the groups that follow the job and the event the consumers relay."""
     groups = [job_group(message["job_id"])]
-    topic = (message["task"].get("metadata") or {}).get("topic")
-    if topic:
-        groups.append(topic_group(str(topic)))
-    if owner_id is not None:
-        groups.append(user_jobs_group(owner_id))
-    groups.append(STAFF_JOBS_GROUP)
+    # A chunk of a task group is heard only by its own subscribers: the topic and the task lists
+    # follow the group's parent, whose one throttled update stands for all its chunks.
+    if message["task"].get("parent_id") is None:
+        topic = (message["task"].get("metadata") or {}).get("topic")
+        if topic:
+            groups.append(topic_group(str(topic)))
+        if owner_id is not None:
+            groups.append(user_jobs_group(owner_id))
+        groups.append(STAFF_JOBS_GROUP)
     # Encoded once here rather than once per socket: a consumer relays `text` as it is and
     # needs only job_id, seq and owner_id to decide whether to.
     event = {
