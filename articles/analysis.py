@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jobs import lifecycle
 from jobs.exceptions import JobCancelled
+from jobs.models import Status
 from jobs.outcomes import counted
 from jobs.reporting import no_progress, report_batch
 
@@ -133,6 +134,42 @@ def run_bulk_analysis_task(
         # Nothing was analyzed: "completed" would be a lie. The job fails, keeping every reason.
         raise AllItemsFailed(f"all {counted(len(urls), 'URL')} failed", partial_result=outcome)
     return outcome
+
+
+def merge_chunks(chunks: list) -> dict:
+    """Return a group's analysis result from its chunks' (jobs.groups.Chunk): counts added, lists joined.
+
+    A chunk that failed (its worker lost on every attempt, or stopped) counts the URLs it did not
+    reach as failed, each with the chunk's reason, so a retry of the failed URLs takes them too;
+    a cancelled chunk counts them as not processed.
+    """
+    outcome = {"analyzed": 0, "failed": 0, "skipped": 0, "articles": [], "errors": [], "skipped_urls": []}
+    not_processed = 0
+    for chunk in chunks:
+        result = chunk.result or {}
+        for key in ("analyzed", "failed", "skipped"):
+            outcome[key] += int(result.get(key) or 0)
+        for key in ("articles", "errors", "skipped_urls"):
+            outcome[key].extend(result.get(key) or [])
+        unreached = _unreached(chunk.items, result)
+        if chunk.status == Status.FAILED:
+            outcome["failed"] += len(unreached)
+            outcome["errors"].extend({"url": url, "error": chunk.error} for url in unreached)
+        elif chunk.status == Status.CANCELLED:
+            not_processed += len(unreached)
+    if not_processed:
+        outcome["not_processed"] = not_processed
+    return outcome
+
+
+def _unreached(urls: list, result: dict) -> list:
+    """Return the urls of a chunk that its (partial) result does not account for, in order."""
+    if not result:
+        return list(urls)
+    reached = {entry.get("url") for entry in result.get("errors") or [] if isinstance(entry, dict)}
+    reached |= {entry.get("url") for entry in result.get("skipped_urls") or [] if isinstance(entry, dict)}
+    reached |= set(Article.objects.filter(pk__in=result.get("articles") or []).values_list("url", flat=True))
+    return [url for url in urls if url not in reached]
 
 
 def _already_analyzed(urls: list, model_name: str, topic: str) -> dict[str, int]:

@@ -19,6 +19,14 @@ class TaskAlreadyFinished(TaskError):
         super().__init__(message)
 
 
+class TaskInGroup(TaskError):
+    """The task is one chunk of a group: it is cancelled with its group, never alone."""
+
+    def __init__(self, message: str, group_id):
+        super().__init__(message)
+        self.group_id = group_id
+
+
 class JobCancelled(Exception):
     """Raised inside a running job when its row asks it to stop.
 

@@ -19,9 +19,9 @@ from django_q.tasks import async_task
 
 from statusmsg import metrics
 
-from . import outcomes
+from . import groups, outcomes
 from .announce import announce_on_commit
-from .exceptions import TaskAlreadyFinished, TaskNotFound
+from .exceptions import TaskAlreadyFinished, TaskInGroup, TaskNotFound
 from .models import Status, TaskInfo
 from .registry import get_task_kind
 
@@ -41,6 +41,8 @@ def create_task(
 ):
     """Create a pending task and enqueue it once the row has committed; return its id."""
     job_kind = get_task_kind(kind)
+    params = params or {}
+    chunks = groups.splits(job_kind, params)
     with transaction.atomic():
         task = TaskInfo.objects.create(
             name=name,
@@ -48,14 +50,22 @@ def create_task(
             owner=owner,
             total_items=total_items,
             metadata=metadata or {},
-            params=params or {},
+            params=params,
+            children_total=len(chunks) if chunks else 0,
         )
         # The worker looks the row up by id: enqueueing before commit could hand it an
-        # id it cannot see yet.
-        transaction.on_commit(lambda: _enqueue(task.pk, job_kind.name, job_kind.effective_timeout))
+        # id it cannot see yet. A group queues its chunks, never itself.
+        queued = TaskInfo.objects.bulk_create(groups.child_rows(task, job_kind.chunk_param, chunks)) if chunks \
+            else [task]
+        transaction.on_commit(lambda: _enqueue_all([row.pk for row in queued], job_kind))
         announce_on_commit(task.pk, row=task)  # the row as created: no read-back to announce it
         transaction.on_commit(lambda: metrics.TASKS_CREATED.labels(kind).inc())
     return task.pk
+
+
+def _enqueue_all(task_ids: list, job_kind) -> None:
+    for task_id in task_ids:
+        _enqueue(task_id, job_kind.name, job_kind.effective_timeout)
 
 
 def _enqueue(task_id, kind: str, timeout: int) -> None:
@@ -87,6 +97,29 @@ def requeue_task(task_id) -> bool:
     return True
 
 
+def run_chunk_again(task_id, reason: str) -> bool:
+    """Queue a running chunk whose worker was lost again, from its start; False if it no longer runs.
+
+    Its parent's count drops the items it had done (settle_group recounts), and it runs on
+    whichever worker is free next, as attempt + 1.
+    """
+    with transaction.atomic():
+        rows = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update_returning(
+            status=Status.PENDING, attempt=F("attempt") + 1, started_at=None, heartbeat_at=None, processed_items=0,
+            progress=0.0, current_item="", queue_task_id="", error=f"Running again after: {reason}",
+            seq=F("seq") + 1,
+        )
+        if not rows:
+            return False
+        chunk = rows[0]
+        announce_on_commit(task_id, row=chunk)
+        settle_group(chunk.parent_id)
+        job_kind = get_task_kind(chunk.kind)
+        transaction.on_commit(lambda: _enqueue(task_id, job_kind.name, job_kind.effective_timeout))
+    logger.warning("chunk id=%s of group id=%s queued again, attempt %s", task_id, chunk.parent_id, chunk.attempt)
+    return True
+
+
 def start_task(task_id, owner=None) -> bool:
     """Move a pending task to running; False if it is no longer pending (e.g. cancelled).
 
@@ -100,7 +133,22 @@ def start_task(task_id, owner=None) -> bool:
     if rows:
         _attach_owner(rows[0], owner)
         announce_on_commit(task_id, row=rows[0])
+        if rows[0].parent_id is not None:
+            _announce_parent(groups.mark_started(rows[0].parent_id), owner)
     return bool(rows)
+
+
+def _announce_parent(parent: TaskInfo | None, owner=None) -> None:
+    """Announce a group's parent that a chunk's write left due an announcement (None: not due)."""
+    if parent is not None:
+        _attach_owner(parent, owner)
+        announce_on_commit(parent.pk, row=parent)
+
+
+def add_group_progress(chunk: TaskInfo, new_items: int, owner=None) -> None:
+    """Add a chunk's newly written items to its group's parent, announcing it at the usual throttle."""
+    if chunk.parent_id is not None and new_items:
+        _announce_parent(groups.add_progress(chunk.parent_id, new_items, chunk.current_item), owner)
 
 
 def _attach_owner(row: TaskInfo, owner) -> None:
@@ -169,11 +217,36 @@ def end_task(
             return None
         task = rows[0]
         _attach_owner(task, owner)
-        # Same transaction as the UPDATE that won: the owner hears exactly once.
-        outcomes.on_task_finished(task)
+        # Same transaction as the UPDATE that won: the owner hears exactly once (of a group, once
+        # for all: a chunk tells nobody, its parent ends in the transaction of its last chunk).
+        if task.parent_id is None:
+            outcomes.on_task_finished(task)
         announce_on_commit(task_id, row=task)
         transaction.on_commit(lambda: _count_finished(task))
+        if task.parent_id is not None:
+            settle_group(task.parent_id, owner)
     return task
+
+
+def settle_group(parent_id, owner=None) -> None:
+    """After a chunk ended or was queued again: recount the group, and end it when no chunk is left.
+
+    Runs in a transaction that holds the parent's row lock from here on, so chunks ending at once
+    settle one after another and each tally sees the ones before it.
+    """
+    with transaction.atomic():
+        parent = groups.lock(parent_id)
+        if parent is None or parent.is_finished:
+            return
+        tally = groups.tally(parent_id)
+        if not groups.is_done(tally):
+            _announce_parent(groups.recount(parent_id, tally), owner)
+            return
+        kind = get_task_kind(parent.kind)
+        result = groups.merge(kind, groups.endings(parent, kind.chunk_param))
+        status, error = groups.ending_of(parent, result)
+        end_task(parent_id, status, result=result, error=error, processed_items=tally["processed"] or 0,
+                 owner=owner)
 
 
 def _count_finished(task: TaskInfo) -> None:
@@ -208,7 +281,12 @@ def cancel_task(task_id, by=None) -> TaskInfo:
         task = TaskInfo.objects.get(pk=task_id)
     except TaskInfo.DoesNotExist:  # deleted (cleanup) since the caller found it
         raise TaskNotFound() from None
+    if task.parent_id is not None:
+        raise TaskInGroup(f"This task is chunk {task.chunk_index} of a group: cancel the group, task "
+                          f"{task.parent_id}, which stops all its chunks.", group_id=task.parent_id)
     who = by.get_username() if by is not None else "system"
+    if task.is_group:
+        return _cancel_group(task, who)
     if task.status == Status.PENDING:
         if finish_task(task_id, Status.CANCELLED, error=f"Cancelled by {who} before it started",
                        from_statuses=(Status.PENDING,)):
@@ -228,3 +306,30 @@ def cancel_task(task_id, by=None) -> TaskInfo:
         if requested or task.status == Status.RUNNING:
             return task
     raise TaskAlreadyFinished(f"The task has already finished with status '{task.status}'.")
+
+
+def _cancel_group(parent: TaskInfo, who: str) -> TaskInfo:
+    """Cancel a group: its pending chunks at once, its running ones at their next progress report.
+
+    The group ends, cancelled, when its last running chunk has stopped (at once if none was running).
+    """
+    now = timezone.now()
+    requested = TaskInfo.objects.filter(
+        pk=parent.pk, status__in=UNFINISHED, cancel_requested_at__isnull=True
+    ).update(cancel_requested_at=now, seq=F("seq") + 1)
+    if not requested:
+        parent.refresh_from_db()
+        if parent.is_finished:
+            raise TaskAlreadyFinished(f"The task has already finished with status '{parent.status}'.")
+        return parent  # cancelled already; its chunks are stopping
+    chunks = TaskInfo.objects.filter(parent_id=parent.pk)
+    for chunk in chunks.filter(status=Status.PENDING).update_returning(
+        status=Status.CANCELLED, completed_at=now, error=f"Cancelled with its group by {who} before it started",
+        seq=F("seq") + 1,
+    ):
+        announce_on_commit(chunk.pk, row=chunk)
+    chunks.filter(status=Status.RUNNING, cancel_requested_at__isnull=True).update(
+        cancel_requested_at=now, seq=F("seq") + 1)
+    logger.info("group id=%s cancel requested by=%s", parent.pk, who)
+    settle_group(parent.pk)  # ends it now if no chunk was running
+    return TaskInfo.objects.get(pk=parent.pk)

@@ -101,6 +101,12 @@ class TaskInfo(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     queue_task_id = models.CharField(max_length=64, blank=True, default="")
+    # Task groups (jobs.groups): a parent is never queued itself; it counts its chunks here and
+    # is told as one task. A chunk points at its parent, knows its place, and how often it ran.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    children_total = models.PositiveIntegerField(default=0)
+    chunk_index = models.PositiveIntegerField(null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
 
     objects = TaskInfoQuerySet.as_manager()
 
@@ -120,3 +126,7 @@ class TaskInfo(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def is_group(self) -> bool:
+        return self.children_total > 0

@@ -26,20 +26,29 @@ def reap_stale_tasks(stale_after: float | None = None) -> int:
     stale_after = app_settings.STALE_AFTER if stale_after is None else stale_after
     cutoff = timezone.now() - timedelta(seconds=stale_after)
     reaped = _reap_running(cutoff, stale_after) + _reap_never_enqueued(cutoff, stale_after)
+    reaped += _settle_stranded_groups()
     release_held_items(held_longer_than=stale_after)
     return reaped
 
 
 def _reap_running(cutoff, stale_after: float) -> int:
-    stale = TaskInfo.objects.filter(status=Status.RUNNING).filter(
+    # A group's parent has no worker of its own: it ends with its chunks (see _settle_stranded_groups).
+    stale = TaskInfo.objects.filter(status=Status.RUNNING, children_total=0).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
     reaped = 0
-    for task_id, kind, started_at, heartbeat_at in stale.values_list("pk", "kind", "started_at", "heartbeat_at"):
+    rows = stale.values_list("pk", "kind", "started_at", "heartbeat_at", "parent_id", "attempt", "cancel_requested_at")
+    for task_id, kind, started_at, heartbeat_at, parent_id, attempt, cancel_requested_at in rows:
         error = (
             f"Worker lost: no heartbeat since {heartbeat_at.isoformat() if heartbeat_at else 'the start'} "
             f"(more than {stale_after:g} s); {_likely_cause(kind, started_at, heartbeat_at)}."
         )
+        # A lost chunk of a group runs again (its group is still wanted); after its last attempt
+        # its items count as failed, with this reason, and the group still ends.
+        if parent_id is not None and attempt < app_settings.CHUNK_ATTEMPTS and cancel_requested_at is None:
+            if lifecycle.run_chunk_again(task_id, error):
+                reaped += 1
+            continue
         # Guarded on running: a worker that beats again in between wins, and the reaper loses.
         if lifecycle.finish_task(task_id, Status.FAILED, error=error, from_statuses=(Status.RUNNING,)):
             logger.warning("task id=%s reaped: %s", task_id, error)
@@ -64,7 +73,8 @@ def _beat() -> float:
 
 def _reap_never_enqueued(cutoff, stale_after: float) -> int:
     """Fail pending tasks that never got a queue id: the process died between commit and enqueue."""
-    lost = TaskInfo.objects.filter(status=Status.PENDING, queue_task_id="", created_at__lt=cutoff)
+    lost = TaskInfo.objects.filter(status=Status.PENDING, queue_task_id="", children_total=0,
+                                   created_at__lt=cutoff)
     reaped = 0
     for task_id in lost.values_list("pk", flat=True):
         error = f"Never reached the queue (still unqueued after {stale_after:g} s); start it again."
@@ -72,3 +82,16 @@ def _reap_never_enqueued(cutoff, stale_after: float) -> int:
             logger.warning("task id=%s reaped: %s", task_id, error)
             reaped += 1
     return reaped
+
+
+def _settle_stranded_groups() -> int:
+    """End groups whose chunks have all ended but which are not: the last chunk's ending
+    transaction settles its group, so only a failure inside that transaction leaves one."""
+    stranded = TaskInfo.objects.filter(children_total__gt=0, status__in=lifecycle.UNFINISHED).exclude(
+        children__status__in=lifecycle.UNFINISHED)
+    settled = 0
+    for parent_id in stranded.values_list("pk", flat=True):
+        lifecycle.settle_group(parent_id)
+        logger.warning("group id=%s settled by the reaper", parent_id)
+        settled += 1
+    return settled

@@ -24,6 +24,13 @@ class TaskKind:
     # Dotted path of `results(task) -> dict | None`: the context of the template named by its
     # "template" key, which shows a finished task's result as people read it; None: raw JSON only.
     results_path: str | None = None
+    # The parameter holding the list a big task is split by into a group of chunks (jobs.groups);
+    # None: tasks of this kind always run whole.
+    chunk_param: str | None = None
+    # Dotted path of `merge(chunks: list[jobs.groups.Chunk]) -> dict`, the group's result from its
+    # chunks' endings; it counts items that failed under the key "failed". None: the engine's
+    # default (numbers added, lists joined, lost chunks' items counted as failed).
+    merge_path: str | None = None
 
     @property
     def function(self) -> Callable:

@@ -185,6 +185,7 @@ class ProgressReporter:
             self._write(check_cancel=False)
 
     def _write(self, check_cancel: bool = True) -> None:
+        already_written = self._written[0]
         processed, current = self._written = self._latest()
         self.writes += 1
         fields = {
@@ -198,6 +199,7 @@ class ProgressReporter:
         row = lifecycle.touch_running_task(self.task_id, owner=self.owner, **fields)
         if row is not None:
             announce_on_commit(self.task_id, row=row)
+            lifecycle.add_group_progress(row, processed - already_written, owner=self.owner)  # a chunk's group
         if check_cancel and lifecycle.should_stop(row):
             self.request_stop()
             raise JobCancelled()

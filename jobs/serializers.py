@@ -23,6 +23,7 @@ from rest_framework import serializers
 
 from statusmsg.api_input import StrictIntegerField
 
+from . import groups
 from .models import Status, TaskInfo
 
 # Below this many seconds of running, a rate is mostly start-up noise: none is given.
@@ -85,10 +86,12 @@ class TaskListSerializer(serializers.ListSerializer):
     def to_representation(self, data) -> list:
         tasks = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
         self.child._queue_positions = queue_positions(tasks)
+        self.child._children_counts = groups.counts_of([task.pk for task in tasks if task.is_group])
         try:
             return super().to_representation(tasks)
         finally:
             self.child._queue_positions = {}
+            self.child._children_counts = {}
 
 
 _SECONDS = {"type": "number", "nullable": True, "minimum": 0}
@@ -105,6 +108,10 @@ class TaskInfoSerializer(serializers.ModelSerializer):
                                                     "null when unknown.")
     queue_position = serializers.SerializerMethodField(help_text="A pending task's place in the queue, "
                                                        "1 = next to run; null for other statuses.")
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True,
+                                      help_text="The group this task is a chunk of; null for a task of its own.")
+    children = serializers.SerializerMethodField(help_text="A group's chunks counted by status, with their total; "
+                                                 "null for a task that is not a group.")
 
     class Meta:
         model = TaskInfo
@@ -131,11 +138,14 @@ class TaskInfoSerializer(serializers.ModelSerializer):
             "items_per_second",
             "eta_seconds",
             "queue_position",
+            "parent_id",
+            "children",
         ]
         read_only_fields = fields
         list_serializer_class = TaskListSerializer
 
     _queue_positions: dict = {}  # set by TaskListSerializer while it serializes a list
+    _children_counts: dict = {}  # likewise
 
     def to_representation(self, task: TaskInfo) -> dict:
         # The three timing fields share one clock reading, so they agree with each other.
@@ -159,6 +169,15 @@ class TaskInfoSerializer(serializers.ModelSerializer):
     def get_queue_position(self, task: TaskInfo) -> int | None:
         known = self._queue_positions.get(task.pk)
         return known if known is not None else queue_position(task)
+
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {
+        name: {"type": "integer", "minimum": 0} for name in ("total", *Status.values)}})
+    def get_children(self, task: TaskInfo) -> dict | None:
+        if not task.is_group:
+            return None
+        known = self._children_counts.get(task.pk)
+        return known if known is not None else groups.counts_of([task.pk])[task.pk]
 
 
 def task_snapshot(task: TaskInfo) -> dict:

@@ -54,10 +54,32 @@ class TaskListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user to ask about
             return TaskInfo.objects.none()
-        return queries.list_tasks(user=self.request.user)
+        # Chunks of groups are left out by TaskFilter unless ?include_children=true.
+        return queries.list_tasks(user=self.request.user, include_children=True)
 
     def get_paginated_response(self, data):
         return self.paginator.get_paginated_response(data, summary=queries.get_task_summary(self.request.user))
+
+
+class TaskChildrenView(generics.ListAPIView):
+    """The chunks of a group, in order; a task that is not a group has none."""
+
+    serializer_class = TaskInfoSerializer
+    pagination_class = TaskPagination
+
+    @extend_schema(responses={200: TaskInfoSerializer(many=True),
+                              404: OpenApiResponse(ErrorSerializer, "No such task of yours")})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TaskInfo.objects.none()
+        return queries.list_children(self.kwargs["task_id"], self.request.user)
+
+    def get_paginated_response(self, data):
+        # The summary counts the group's chunks by status (the group's `children`).
+        return self.paginator.get_paginated_response(data, summary=self.get_queryset().summary())
 
 
 class SummaryView(APIView):

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from articles.exceptions import ArticleNotFound, AutoIngestAlreadyRunning, KeywordGroupNotFound, NothingToRetry
-from jobs.exceptions import TaskAlreadyFinished, TaskNotFound
+from jobs.exceptions import TaskAlreadyFinished, TaskInGroup, TaskNotFound
 from notifications.exceptions import InvalidLimit, InvalidNotification, NotificationNotFound
 from statusmsg.throttling import AnonRateThrottle
 
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     TaskNotFound: (status.HTTP_404_NOT_FOUND, "task_not_found"),
     TaskAlreadyFinished: (status.HTTP_409_CONFLICT, "task_already_finished"),
+    TaskInGroup: (status.HTTP_409_CONFLICT, "task_in_group"),
     AutoIngestAlreadyRunning: (status.HTTP_409_CONFLICT, "auto_ingest_running"),
     KeywordGroupNotFound: (status.HTTP_404_NOT_FOUND, "keyword_group_not_found"),
     ArticleNotFound: (status.HTTP_404_NOT_FOUND, "article_not_found"),
@@ -57,6 +58,8 @@ def domain_error_body(exc: Exception) -> dict:
     body = {"detail": str(exc)}
     if isinstance(exc, AutoIngestAlreadyRunning):
         body["task_id"] = str(exc.task_id)
+    if isinstance(exc, TaskInGroup):
+        body["group_id"] = str(exc.group_id)
     return body
 
 

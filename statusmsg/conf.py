@@ -41,6 +41,11 @@ DEFAULTS: dict[str, object] = {
     # per second one user may send over all of them together.
     "MAX_SOCKETS_PER_USER": 50,
     "USER_MESSAGE_RATE": 40.0,
+    # Task groups: a task of a kind that splits (see jobs.registry) with more items than
+    # CHUNK_SIZE runs as chunks of that many on any worker; a chunk whose worker was lost runs
+    # again until it has run CHUNK_ATTEMPTS times, then its items count as failed.
+    "CHUNK_SIZE": 50,
+    "CHUNK_ATTEMPTS": 2,
     # How often the reaper runs outside a cluster (make run's `reap_tasks --loop`).
     "REAP_INTERVAL": 15.0,
     # Who may read /metrics besides staff: a bearer token, and client addresses (comma-separated

@@ -1,0 +1,243 @@
+"""Task groups: a big task split into chunks, told as one task (jobs.groups, jobs.lifecycle)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from jobs import lifecycle, registry
+from jobs.exceptions import JobCancelled, TaskInGroup
+from jobs.models import Status, TaskInfo
+from jobs.reaper import reap_stale_tasks
+from jobs.reporting import ProgressReporter
+from jobs.serializers import task_snapshot
+from jobs.worker import run_task
+from notifications.models import Notification
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KIND = "test_group"
+
+
+def item_job(progress_callback, items: list, fail: list | None = None):
+    """Count items, failing those listed in fail; the shape a group's merge adds up."""
+    errors = [{"item": item, "error": "broken"} for item in items if item in (fail or [])]
+    for done, item in enumerate(items, start=1):
+        progress_callback(done, current=item)
+    return {"ok": len(items) - len(errors), "failed": len(errors), "errors": errors}
+
+
+@pytest.fixture(autouse=True)
+def group_kind(settings):
+    settings.STATUSMSG = {**settings.STATUSMSG, "CHUNK_SIZE": 50, "CHUNK_ATTEMPTS": 2, "PROGRESS_INTERVAL": 0}
+    registry.register(registry.TaskKind(KIND, f"{__name__}.item_job", timeout=60, chunk_param="items"))
+    yield
+    registry._registered.pop(KIND)
+
+
+def start_group(owner, count=120, **params) -> str:
+    items = [f"item-{n}" for n in range(count)]
+    return str(lifecycle.create_task("Big job", total_items=count, owner=owner, kind=KIND,
+                                     params={"items": items, **params}))
+
+
+def chunks_of(parent_id) -> list[TaskInfo]:
+    return list(TaskInfo.objects.filter(parent_id=parent_id).order_by("chunk_index"))
+
+
+def row(task_id) -> TaskInfo:
+    return TaskInfo.objects.get(pk=task_id)
+
+
+def test_a_big_task_becomes_a_parent_with_a_queued_chunk_per_chunk_size_items(user):
+    parent_id = start_group(user, 120)
+    parent, chunks = row(parent_id), chunks_of(parent_id)
+    assert (parent.status, parent.total_items, parent.children_total, parent.queue_task_id) == (
+        Status.PENDING, 120, 3, "")
+    assert [chunk.total_items for chunk in chunks] == [50, 50, 20]
+    assert [chunk.params["items"][0] for chunk in chunks] == ["item-0", "item-50", "item-100"]
+    assert all(chunk.queue_task_id and chunk.owner_id == user.pk for chunk in chunks)
+    assert OrmQ.objects.count() == 3  # the chunks are queued, the parent never is
+    snapshot = task_snapshot(parent)
+    assert snapshot["parent_id"] is None
+    assert snapshot["children"] == {"total": 3, "pending": 3, "running": 0, "completed": 0, "failed": 0,
+                                    "cancelled": 0}
+    assert task_snapshot(chunks[0])["parent_id"] == str(parent.pk) and task_snapshot(chunks[0])["children"] is None
+
+
+def test_a_task_of_chunk_size_items_or_fewer_runs_whole(user):
+    task_id = start_group(user, 50)
+    assert row(task_id).children_total == 0 and not chunks_of(task_id)
+    assert task_snapshot(row(task_id))["children"] is None
+
+
+def test_the_group_runs_from_its_first_chunk_start_to_its_last_chunk_end_and_tells_once(user):
+    parent_id = start_group(user, 120, fail=["item-3", "item-110"])
+    first, second, third = chunks_of(parent_id)
+    assert run_task(str(first.pk)) == Status.COMPLETED
+    parent = row(parent_id)
+    assert parent.status == Status.RUNNING and parent.started_at is not None and parent.processed_items == 50
+    assert run_task(str(second.pk)) == Status.COMPLETED
+    assert run_task(str(third.pk)) == Status.COMPLETED
+    parent = row(parent_id)
+    assert (parent.status, parent.processed_items, parent.progress) == (Status.COMPLETED, 120, 100.0)
+    assert parent.result["ok"] == 118 and parent.result["failed"] == 2
+    assert [entry["item"] for entry in parent.result["errors"]] == ["item-3", "item-110"]
+    [notification] = Notification.objects.all()  # for the group; none for its chunks
+    assert str(parent_id) in notification.link
+
+
+def test_a_group_whose_every_item_failed_fails(user):
+    items = [f"item-{n}" for n in range(60)]
+    parent_id = start_group(user, 60, fail=items)
+    for chunk in chunks_of(parent_id):
+        run_task(str(chunk.pk))
+    parent = row(parent_id)
+    assert parent.status == Status.FAILED and parent.result["failed"] == 60
+    assert "All 60 items failed" in parent.error
+    assert Notification.objects.count() == 1
+
+
+def test_chunks_add_their_progress_to_the_parent_without_losing_a_count(user):
+    parent_id = start_group(user, 120)
+    reporters = []
+    for chunk in chunks_of(parent_id):
+        assert lifecycle.start_task(chunk.pk)
+        reporters.append(ProgressReporter(str(chunk.pk), chunk.total_items, interval=0))
+    for step in range(1, 21):  # interleaved, as chunks on three workers write
+        for reporter in reporters:
+            reporter.update(step)
+    assert row(parent_id).processed_items == 60
+    reporters[0].update(50)
+    parent = row(parent_id)
+    assert parent.processed_items == 90 and parent.progress == pytest.approx(75.0)
+
+
+def test_the_parent_is_announced_at_most_once_per_progress_interval(user, settings, monkeypatch):
+    settings.STATUSMSG = {**settings.STATUSMSG, "PROGRESS_INTERVAL": 60}
+    sent = []
+    monkeypatch.setattr("jobs.announce.publisher.publish_job_message",
+                        lambda message, owner_id, refresh=None: sent.append(message) or True)
+    parent_id = start_group(user, 120)
+    sent.clear()
+    for chunk in chunks_of(parent_id):
+        lifecycle.start_task(chunk.pk)
+        reporter = ProgressReporter(str(chunk.pk), chunk.total_items, interval=0)
+        for step in range(1, 11):
+            reporter.update(step)
+    about_parent = [message for message in sent if message["job_id"] == str(parent_id)]
+    assert len(about_parent) == 1 and about_parent[0]["task"]["status"] == Status.RUNNING
+    assert row(parent_id).processed_items == 30  # every write counted, one announced
+
+
+def test_cancelling_a_pending_group_cancels_it_and_every_chunk_at_once(user):
+    parent_id = start_group(user, 120)
+    task = lifecycle.cancel_task(parent_id, by=user)
+    assert task.status == Status.CANCELLED
+    assert {chunk.status for chunk in chunks_of(parent_id)} == {Status.CANCELLED}
+    assert Notification.objects.count() == 1
+
+
+def test_cancelling_a_running_group_stops_its_running_chunk_at_its_next_report(user):
+    parent_id = start_group(user, 120)
+    first, *others = chunks_of(parent_id)
+    lifecycle.start_task(first.pk)
+    reporter = ProgressReporter(str(first.pk), first.total_items, interval=0)
+    reporter.update(10)
+    assert lifecycle.cancel_task(parent_id, by=user).status == Status.RUNNING
+    assert [row(chunk.pk).status for chunk in others] == [Status.CANCELLED, Status.CANCELLED]
+    with pytest.raises(JobCancelled):
+        reporter.update(11)
+    lifecycle.end_task(first.pk, Status.CANCELLED, processed_items=11)
+    parent = row(parent_id)
+    assert parent.status == Status.CANCELLED and parent.processed_items == 11
+    assert Notification.objects.count() == 1
+
+
+def test_a_chunk_alone_cannot_be_cancelled(user, api):
+    parent_id = start_group(user, 120)
+    chunk = chunks_of(parent_id)[0]
+    with pytest.raises(TaskInGroup):
+        lifecycle.cancel_task(chunk.pk, by=user)
+    response = api.delete(f"/api/background-tasks/task/{chunk.pk}")
+    assert response.status_code == 409
+    assert response.json()["group_id"] == parent_id and "cancel the group" in response.json()["detail"]
+    assert row(chunk.pk).status == Status.PENDING
+
+
+def _lose_worker_of(chunk_id) -> None:
+    """Make a running chunk look as if its worker died a while ago."""
+    TaskInfo.objects.filter(pk=chunk_id).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+
+
+def test_a_lost_chunk_runs_again_once_then_counts_its_items_as_failed(user):
+    parent_id = start_group(user, 120)
+    lost, second, third = chunks_of(parent_id)
+    lifecycle.start_task(lost.pk)
+    ProgressReporter(str(lost.pk), lost.total_items, interval=0).update(20)
+    assert row(parent_id).processed_items == 20
+    _lose_worker_of(lost.pk)
+    queued = OrmQ.objects.count()
+    assert reap_stale_tasks(stale_after=60) == 1
+    again = row(lost.pk)
+    assert (again.status, again.attempt, again.processed_items) == (Status.PENDING, 2, 0)
+    assert "Worker lost" in again.error and OrmQ.objects.count() == queued + 1
+    assert row(parent_id).processed_items == 0  # its lost work no longer counts
+
+    lifecycle.start_task(lost.pk)
+    _lose_worker_of(lost.pk)
+    assert reap_stale_tasks(stale_after=60) == 1
+    assert row(lost.pk).status == Status.FAILED  # its last attempt
+    run_task(str(second.pk))
+    run_task(str(third.pk))
+    parent = row(parent_id)
+    assert parent.status == Status.COMPLETED and parent.processed_items == 120
+    assert parent.result["failed"] == 50 and parent.result["ok"] == 70
+    assert parent.result["errors"][0]["item"] == "item-0" and "Worker lost" in parent.result["errors"][0]["error"]
+    assert Notification.objects.count() == 1
+
+
+def test_the_reaper_leaves_a_group_parent_alone_and_settles_a_stranded_one(user):
+    parent_id = start_group(user, 120)
+    TaskInfo.objects.filter(pk=parent_id).update(created_at=timezone.now() - timedelta(hours=1))
+    assert reap_stale_tasks(stale_after=1) == 0 and row(parent_id).status == Status.PENDING
+    # Its chunks ended but it did not (as if the last ending's transaction had failed).
+    TaskInfo.objects.filter(parent_id=parent_id).update(status=Status.COMPLETED, result={"ok": 40, "failed": 0},
+                                                        processed_items=40)
+    assert reap_stale_tasks(stale_after=60) == 1
+    parent = row(parent_id)
+    assert parent.status == Status.COMPLETED and parent.result["ok"] == 120
+
+
+def test_the_task_list_shows_each_group_once_unless_asked_for_chunks(user, api):
+    parent_id = start_group(user, 120)
+    single = start_group(user, 10)
+    listed = api.get("/api/background-tasks/tasks").json()
+    assert [task["id"] for task in listed["tasks"]] == [single, parent_id]
+    assert listed["summary"]["total"] == 2 and listed["tasks"][1]["children"]["pending"] == 3
+    everything = api.get("/api/background-tasks/tasks?include_children=true").json()
+    assert everything["count"] == 5
+    refused = api.get("/api/background-tasks/tasks?include_children=maybe")
+    assert refused.status_code == 400 and "include_children" in refused.json()
+
+
+def test_the_children_endpoint_lists_a_groups_chunks_in_order_for_its_owner_only(user, api, other_api, staff_api):
+    parent_id = start_group(user, 120)
+    page = api.get(f"/api/background-tasks/task/{parent_id}/children?limit=2").json()
+    assert [task["name"] for task in page["tasks"]] == ["Big job, chunk 1 of 3", "Big job, chunk 2 of 3"]
+    assert page["count"] == 3 and page["next"] and page["summary"]["pending"] == 3
+    assert all(task["parent_id"] == parent_id for task in page["tasks"])
+    assert other_api.get(f"/api/background-tasks/task/{parent_id}/children").status_code == 404
+    assert staff_api.get(f"/api/background-tasks/task/{parent_id}/children").json()["count"] == 3
+
+
+def test_a_chunks_update_goes_to_its_own_subscribers_only():
+    from realtime.groups import job_group
+    from realtime.publisher import _job_event
+
+    task = {"parent_id": "p", "metadata": {"topic": "solar"}}
+    groups, _ = _job_event({"job_id": "c", "seq": 1, "task": task}, owner_id=7)
+    assert groups == [job_group("c")]
+    groups, _ = _job_event({"job_id": "p", "seq": 1, "task": {**task, "parent_id": None}}, owner_id=7)
+    assert len(groups) == 4
