@@ -20,6 +20,7 @@ from .serializers import TaskInfoSerializer, task_snapshot
 from .timing import timing_words
 
 LIST_LIMIT = 50  # newest jobs shown on /tasks/; the REST list pages through the rest
+CHUNK_GRID_LIMIT = 500  # a group's chunks drawn on its page (the REST children list has them all)
 BATCH_KEYS = ("batch_completed", "total_batches", "at")
 
 
@@ -57,7 +58,20 @@ def task_detail(request, task_id):
         "result_json": None if task.result is None else json.dumps(task.result, indent=2, ensure_ascii=False),
         "batch_log": batch_log(task),
         "results": results_of(task),
+        **group_context(task, snapshot),
     })
+
+
+def group_context(task: TaskInfo, snapshot: dict) -> dict:
+    """Return what a group's page draws (its chunks as a grid) and what a chunk's page links to (its group)."""
+    if task.is_group:
+        chunks = queries.tasks_for(None).filter(parent=task).order_by("chunk_index").values(
+            "id", "chunk_index", "status", "processed_items", "total_items", "attempt")[:CHUNK_GRID_LIMIT]
+        return {"chunks": list(chunks), "chunk_grid_limit": CHUNK_GRID_LIMIT,
+                "chunk_counts": [(status, snapshot["children"][status]) for status in Status.values]}
+    if task.parent_id is not None:
+        return {"group": queries.tasks_for(None).filter(pk=task.parent_id).values("id", "name").first()}
+    return {}
 
 
 def results_of(task: TaskInfo) -> dict | None:

@@ -110,6 +110,10 @@ class TaskInfoSerializer(serializers.ModelSerializer):
                                                        "1 = next to run; null for other statuses.")
     parent_id = serializers.UUIDField(read_only=True, allow_null=True,
                                       help_text="The group this task is a chunk of; null for a task of its own.")
+    chunk_index = serializers.IntegerField(read_only=True, allow_null=True,
+                                           help_text="A chunk's place in its group, from 1; null for other tasks.")
+    attempt = serializers.IntegerField(read_only=True, help_text="Which run this is: a group's chunk whose "
+                                       "worker was lost runs again as attempt 2; 1 for every other task.")
     children = serializers.SerializerMethodField(help_text="A group's chunks counted by status, with their total; "
                                                  "null for a task that is not a group.")
 
@@ -139,6 +143,8 @@ class TaskInfoSerializer(serializers.ModelSerializer):
             "eta_seconds",
             "queue_position",
             "parent_id",
+            "chunk_index",
+            "attempt",
             "children",
         ]
         read_only_fields = fields

@@ -214,11 +214,14 @@
     tracker.accept(initial.id, initial.seq);
     fillTask(root, initial);  // the timing words and local times, which the server leaves to this script
 
+    var chunkGrid = new ChunkGrid(taskId);
+
     function show(task) {
       if (!task || task.id !== taskId || !tracker.accept(task.id, task.seq)) return;
       fillTask(root, task);
       setText(document, "name", task.name);
       fillDetailSections(task);
+      chunkGrid.update(task);
       if (isFinished(task)) cancelMessage.textContent = ""; // "cancel requested" is history now
     }
 
@@ -232,11 +235,78 @@
     });
     socket.start();
 
-    $(root, '[data-action="cancel"]').addEventListener("click", function (event) {
-      cancelTask(taskId, event.currentTarget, cancelMessage, show);
-    });
-    global.statusmsgPage = { socket: socket, tracker: tracker, show: show };
+    var cancelButton = $(root, '[data-action="cancel"]');  // none on a chunk: it is cancelled with its group
+    if (cancelButton) {
+      cancelButton.addEventListener("click", function (event) {
+        cancelTask(taskId, event.currentTarget, cancelMessage, show);
+      });
+    }
+    global.statusmsgPage = { socket: socket, tracker: tracker, show: show, chunks: chunkGrid };
   }
+
+  /* A group's page: its chunks as a grid of cells, redrawn from the REST children list when the
+     group's message says its chunk counts changed (at most once a second; the socket carries the
+     group only, never a message per chunk). */
+  function ChunkGrid(taskId) {
+    this.section = document.querySelector('[data-section="chunks"]');
+    this.taskId = taskId;
+    this.counts = null;
+    this.timer = null;
+    this.again = false;
+  }
+
+  ChunkGrid.prototype.update = function (task) {
+    if (!this.section || !task.children) return;
+    var counts = JSON.stringify(task.children);
+    var section = this.section;
+    Object.keys(task.children).forEach(function (status) {
+      var count = section.querySelector('[data-chunk-count="' + status + '"]');
+      if (count) count.textContent = String(task.children[status]);
+    });
+    if (this.counts === null) {
+      this.counts = counts;  // the page was drawn with these
+      return;
+    }
+    if (counts === this.counts) return;
+    this.counts = counts;
+    this.redrawSoon();
+  };
+
+  ChunkGrid.prototype.redrawSoon = function () {
+    var grid = this;
+    if (grid.timer) {
+      grid.again = true;
+      return;
+    }
+    grid.timer = setTimeout(function () {
+      var limit = grid.section.dataset.gridLimit || "500";
+      api("GET", "/task/" + encodeURIComponent(grid.taskId) + "/children?limit=" + limit)
+        .then(function (page) { grid.draw(page.tasks); }, function () {})
+        .then(function () {
+          grid.timer = null;
+          if (grid.again) {
+            grid.again = false;
+            grid.redrawSoon();
+          }
+        });
+    }, 1000);
+  };
+
+  ChunkGrid.prototype.draw = function (chunks) {
+    var list = this.section.querySelector('[data-field="chunks"]');
+    list.replaceChildren.apply(list, chunks.map(function (chunk) {
+      var item = document.createElement("li");
+      var cell = document.createElement("a");
+      cell.className = "chunk chunk-" + chunk.status;
+      cell.href = "/tasks/" + encodeURIComponent(chunk.id) + "/";
+      cell.dataset.chunkId = chunk.id;
+      cell.title = "Chunk " + chunk.chunk_index + ": " + chunk.status + ", " + chunk.processed_items + " / " +
+        chunk.total_items + (chunk.attempt > 1 ? ", attempt " + chunk.attempt : "");
+      cell.textContent = String(chunk.chunk_index);
+      item.appendChild(cell);
+      return item;
+    }));
+  };
 
   /* /tasks/: the user's jobs, from /ws/tasks/ (new jobs appear as they are created). */
   function initList(options) {

@@ -241,3 +241,24 @@ def test_a_chunks_update_goes_to_its_own_subscribers_only():
     assert groups == [job_group("c")]
     groups, _ = _job_event({"job_id": "p", "seq": 1, "task": {**task, "parent_id": None}}, owner_id=7)
     assert len(groups) == 4
+
+
+def test_an_extra_job_kind_may_split_into_a_group(settings):
+    settings.STATUSMSG = {**settings.STATUSMSG, "EXTRA_JOB_KINDS": "plain=a.b,split=a.c:items"}
+    kinds = registry.extra_task_kinds()
+    assert (kinds["plain"].chunk_param, kinds["split"].chunk_param, kinds["split"].function_path) == (
+        None, "items", "a.c")
+
+
+def test_a_groups_page_draws_its_chunks_and_a_chunks_page_links_to_its_group(user, client):
+    client.force_login(user)
+    parent_id = start_group(user, 120)
+    first = chunks_of(parent_id)[0]
+    run_task(str(first.pk))
+    page = client.get(f"/tasks/{parent_id}/").content.decode()
+    assert page.count('class="chunk chunk-') == 3 + 5  # three cells, five legend swatches
+    assert f'href="/tasks/{first.pk}/" data-chunk-id="{first.pk}"' in page and "chunk-completed" in page
+    assert '<span data-chunk-count="pending">2</span>' in page
+    chunk_page = client.get(f"/tasks/{first.pk}/").content.decode()
+    assert f'<a href="/tasks/{parent_id}/">Big job</a>' in chunk_page
+    assert 'data-action="cancel"' not in chunk_page  # it is cancelled with its group
