@@ -54,11 +54,16 @@ def register(kind: TaskKind) -> None:
 
 
 def extra_task_kinds() -> dict[str, TaskKind]:
-    """Return the kinds that STATUSMSG['EXTRA_JOB_KINDS'] adds ("name=dotted.path,…")."""
+    """Return the kinds that STATUSMSG['EXTRA_JOB_KINDS'] adds ("name=dotted.path,…").
+
+    "name=dotted.path:param" makes a kind that splits into a group by its list `param` (chunk_param).
+    """
     kinds = {}
     for entry in filter(None, (part.strip() for part in app_settings.EXTRA_JOB_KINDS.split(","))):
-        name, _, path = entry.partition("=")
-        kinds[name.strip()] = TaskKind(name.strip(), path.strip(), timeout=app_settings.TASK_TIMEOUT)
+        name, _, target = entry.partition("=")
+        path, _, chunk_param = target.partition(":")
+        kinds[name.strip()] = TaskKind(name.strip(), path.strip(), timeout=app_settings.TASK_TIMEOUT,
+                                       chunk_param=chunk_param.strip() or None)
     return kinds
 
 
