@@ -10,13 +10,18 @@ from .models import TaskInfo
 
 
 def finished_before(max_age_hours: float):
+    """The finished tasks that ended before the cutoff; a group's chunks go with their group (CASCADE),
+    never before it."""
     cutoff = timezone.now() - timedelta(hours=max_age_hours)
-    return TaskInfo.objects.finished().filter(completed_at__lt=cutoff)
+    return TaskInfo.objects.finished().filter(completed_at__lt=cutoff, parent__isnull=True)
 
 
 def delete_finished_tasks(task_ids) -> int:
-    """Delete those of the given tasks that have finished; return how many (others are kept)."""
-    deleted, _ = TaskInfo.objects.finished().filter(pk__in=list(task_ids)).delete()
+    """Delete those of the given tasks that have finished; return how many (others are kept).
+
+    A group's chunk is kept: it goes with its group, whose count it is part of.
+    """
+    deleted, _ = TaskInfo.objects.finished().filter(pk__in=list(task_ids), parent__isnull=True).delete()
     return deleted
 
 

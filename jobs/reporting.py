@@ -7,6 +7,7 @@ a million-item job costs a few hundred UPDATEs, not a million.
 
 import math
 import time
+from contextlib import nullcontext
 
 from django.db import transaction
 from django.db.models import F
@@ -52,10 +53,12 @@ class ProgressReporter:
     """The progress callback of one running task; jobs get its `update` function."""
 
     def __init__(self, task_id, total_items: int, interval: float | None = None, clock=time.monotonic,
-                 owner=None):
+                 owner=None, in_group: bool | None = None):
         self.task_id = task_id
         # The task's owner, attached to each written row so its snapshot needs no query.
         self.owner = owner
+        # Whether the task is a chunk of a group (see _write); None: learned from its first write.
+        self.in_group = in_group
         self.total_items = total_items
         self.interval = app_settings.PROGRESS_INTERVAL if interval is None else interval
         self.clock = clock
@@ -195,11 +198,15 @@ class ProgressReporter:
         if self.total_items:
             fields["progress"] = round(min(100.0, 100.0 * processed / self.total_items), 2)
         # One statement: the UPDATE hands back the row it wrote, which is both the cancel
-        # check and the snapshot to announce.
-        row = lifecycle.touch_running_task(self.task_id, owner=self.owner, **fields)
-        if row is not None:
-            announce_on_commit(self.task_id, row=row)
-            lifecycle.add_group_progress(row, processed - already_written, owner=self.owner)  # a chunk's group
+        # check and the snapshot to announce. A chunk of a group adds its new items to its parent
+        # in the same transaction, so a recount of the group (jobs.lifecycle.settle_group) sees
+        # both writes or neither, and never counts the new items twice.
+        with transaction.atomic() if self.in_group is not False else nullcontext():
+            row = lifecycle.touch_running_task(self.task_id, owner=self.owner, **fields)
+            if row is not None:
+                announce_on_commit(self.task_id, row=row)
+                self.in_group = row.parent_id is not None
+                lifecycle.add_group_progress(row, processed - already_written, owner=self.owner)
         if check_cancel and lifecycle.should_stop(row):
             self.request_stop()
             raise JobCancelled()

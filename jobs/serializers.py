@@ -61,8 +61,13 @@ def queue_position(task: TaskInfo) -> int | None:
     """
     if task.status != Status.PENDING:
         return None
-    older = TaskInfo.objects.filter(status=Status.PENDING, created_at__lt=task.created_at).count()
+    older = _queued().filter(created_at__lt=task.created_at).count()
     return older + 1
+
+
+def _queued():
+    """The pending tasks in the queue: a group's parent is not (its chunks are)."""
+    return TaskInfo.objects.filter(status=Status.PENDING, children_total=0)
 
 
 def queue_positions(tasks: Iterable[TaskInfo]) -> dict:
@@ -75,7 +80,7 @@ def queue_positions(tasks: Iterable[TaskInfo]) -> dict:
     if len(pending) < 2:
         return {}  # one COUNT (in queue_position) is as cheap as this query
     newest = max(task.created_at for task in pending)
-    ahead = list(TaskInfo.objects.filter(status=Status.PENDING, created_at__lt=newest)
+    ahead = list(_queued().filter(created_at__lt=newest)
                  .order_by("created_at").values_list("created_at", flat=True))
     return {task.pk: bisect_left(ahead, task.created_at) + 1 for task in pending}
 

@@ -27,9 +27,12 @@ def clusters() -> list[dict]:
 
 
 def queue() -> dict:
-    """Return pending and running counts and how long the oldest pending task has waited (s)."""
+    """Return pending and running counts and how long the oldest pending task has waited (s).
+
+    A group's parent is left out: no worker runs it, its chunks are the queue's work.
+    """
     now = timezone.now()
-    counts = TaskInfo.objects.filter(status__in=(Status.PENDING, Status.RUNNING)).aggregate(
+    counts = TaskInfo.objects.filter(status__in=(Status.PENDING, Status.RUNNING), children_total=0).aggregate(
         pending=Count("pk", filter=Q(status=Status.PENDING)),
         running=Count("pk", filter=Q(status=Status.RUNNING)),
         oldest_pending=Min("created_at", filter=Q(status=Status.PENDING)),

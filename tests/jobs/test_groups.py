@@ -262,3 +262,43 @@ def test_a_groups_page_draws_its_chunks_and_a_chunks_page_links_to_its_group(use
     chunk_page = client.get(f"/tasks/{first.pk}/").content.decode()
     assert f'<a href="/tasks/{parent_id}/">Big job</a>' in chunk_page
     assert 'data-action="cancel"' not in chunk_page  # it is cancelled with its group
+
+
+def test_a_chunks_progress_write_and_its_groups_count_commit_together(user, monkeypatch):
+    from django.db import DatabaseError
+
+    parent_id = start_group(user, 120)
+    chunk = chunks_of(parent_id)[0]
+    lifecycle.start_task(chunk.pk)
+    reporter = ProgressReporter(str(chunk.pk), chunk.total_items, interval=0, in_group=True)
+
+    def refused(*args, **kwargs):
+        raise DatabaseError("parent row unavailable")
+
+    monkeypatch.setattr("jobs.groups.add_progress", refused)
+    with pytest.raises(DatabaseError):
+        reporter.update(7)
+    assert row(chunk.pk).processed_items == 0 and row(parent_id).processed_items == 0
+
+
+def test_cleanup_deletes_a_group_with_its_chunks_and_never_a_chunk_alone(user):
+    from jobs.cleanup import cleanup_old_tasks, delete_finished_tasks
+
+    parent_id = start_group(user, 120)
+    first = chunks_of(parent_id)[0]
+    run_task(str(first.pk))
+    TaskInfo.objects.filter(pk=first.pk).update(completed_at=timezone.now() - timedelta(days=9))
+    assert cleanup_old_tasks(max_age_hours=1) == 0 and delete_finished_tasks([first.pk]) == 0
+    lifecycle.cancel_task(parent_id, by=user)
+    TaskInfo.objects.filter(pk=parent_id).update(completed_at=timezone.now() - timedelta(days=9))
+    assert cleanup_old_tasks(max_age_hours=1) == 4  # the group and its three chunks
+    assert not TaskInfo.objects.exists()
+
+
+def test_a_waiting_group_is_not_counted_in_the_queue(user):
+    from jobs.serializers import queue_position
+
+    parent_id = start_group(user, 120)
+    later = start_group(user, 10)
+    assert queue_position(row(later)) == 4  # behind the three chunks, not the group itself
+    assert queue_position(row(parent_id)) == 1
