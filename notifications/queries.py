@@ -6,7 +6,7 @@ The visibility rules themselves live once, on NotificationQuerySet; these only a
 import heapq
 import itertools
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Value
 
 from .exceptions import InvalidLimit
@@ -48,6 +48,38 @@ def count_user_notifications(user, unread_only: bool = False) -> int:
     return rows.count()
 
 
+# The unread count is the hottest read (every badge poll, socket connect and page bell), and
+# building its ORM query (an OR over an Exists subquery) cost more than running it. So its SQL
+# is compiled once per database from unread_for, which still states the rule, and each call
+# only sends it with the user's id. Two threads compiling at once store the same value.
+_unread_count_sql: dict[str, tuple[str, list, list[int]]] = {}
+
+
 def get_unread_count(user) -> int:
     """Return how many notifications user has not read (own plus system-wide)."""
-    return Notification.objects.unread_for(user).count()
+    alias = Notification.objects.db
+    compiled = _unread_count_sql.get(alias)
+    if compiled is None:
+        compiled = _unread_count_sql[alias] = _compile_count(Notification.objects.unread_for, alias)
+    sql, params, user_slots = compiled
+    params = list(params)
+    for slot in user_slots:
+        params[slot] = user.pk
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _compile_count(rows_for, alias: str) -> tuple[str, list, list[int]]:
+    """Return the SQL counting rows_for(user id) on alias, its parameters, and which of them are the id.
+
+    Compiled for two ids: the parameters that differ are the user's; everything else must not.
+    """
+    (sql, params), (other_sql, other_params) = (
+        rows_for(user_id).order_by().values("pk").query.get_compiler(alias).as_sql() for user_id in (1, 2)
+    )
+    if sql != other_sql:
+        raise AssertionError(f"the count's SQL depends on the user beyond its parameters: {sql}")
+    user_slots = [slot for slot, (value, other) in enumerate(zip(params, other_params, strict=True))
+                  if value != other]
+    return f"SELECT COUNT(*) FROM ({sql}) AS counted", list(params), user_slots
