@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from statusmsg.api_input import validated
 from statusmsg.api_schema import STAFF_ONLY, ErrorSerializer
+from statusmsg.throttling import AnonRateThrottle, UserPollRateThrottle
 
 from . import queries, services
 from .exceptions import NotificationNotFound
@@ -38,6 +39,11 @@ class NotificationListView(APIView):
 
 
 class UnreadCountView(APIView):
+    # Badges poll this cheap read: the per-user limit counts in one cache round trip instead
+    # of DRF's two (read, then write, a list of timestamps). Anonymous calls are refused (401)
+    # before any throttle; the API's exception handler counts those against the anon rate.
+    throttle_classes = [AnonRateThrottle, UserPollRateThrottle]
+
     @extend_schema(responses={200: CountSerializer})
     def get(self, request):
         return Response({"count": queries.get_unread_count(request.user)})
