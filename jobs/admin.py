@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from . import cleanup, lifecycle
-from .exceptions import TaskAlreadyFinished
+from .exceptions import TaskAlreadyFinished, TaskInGroup
 from .models import TaskInfo
 
 
@@ -46,14 +46,19 @@ class TaskInfoAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected tasks", permissions=["view"])
     def cancel_tasks(self, request, queryset):
-        cancelled, refused = 0, 0
+        cancelled, refused, chunks = 0, 0, 0
         for task_id in queryset.values_list("pk", flat=True):
             try:
                 lifecycle.cancel_task(task_id, by=request.user)
                 cancelled += 1
             except TaskAlreadyFinished:
                 refused += 1
-        self.message_user(request, f"Cancelled or asked to stop: {cancelled}; already finished: {refused}.")
+            except TaskInGroup:
+                chunks += 1
+        message = f"Cancelled or asked to stop: {cancelled}; already finished: {refused}."
+        if chunks:
+            message += f" Chunks of a group left alone (cancel their group): {chunks}."
+        self.message_user(request, message)
 
     @admin.action(description="Delete selected finished tasks", permissions=["delete"])
     def delete_finished(self, request, queryset):

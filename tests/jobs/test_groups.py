@@ -302,3 +302,12 @@ def test_a_waiting_group_is_not_counted_in_the_queue(user):
     later = start_group(user, 10)
     assert queue_position(row(later)) == 4  # behind the three chunks, not the group itself
     assert queue_position(row(parent_id)) == 1
+
+
+def test_the_admins_cancel_action_leaves_a_chunk_alone_and_says_so(admin_client, user):
+    parent_id = start_group(user, 120)
+    chunk = chunks_of(parent_id)[0]
+    response = admin_client.post("/admin/jobs/taskinfo/", {"action": "cancel_tasks", "_selected_action": [chunk.pk]},
+                                 follow=True)
+    assert "Chunks of a group left alone (cancel their group): 1." in response.content.decode()
+    assert row(chunk.pk).status == Status.PENDING
