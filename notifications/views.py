@@ -39,9 +39,9 @@ class NotificationListView(APIView):
 
 
 class UnreadCountView(APIView):
-    # Badges poll this cheap read: the per-user limit counts in one cache round trip instead
-    # of DRF's two (read, then write, a list of timestamps). Anonymous calls are refused (401)
-    # before any throttle; the API's exception handler counts those against the anon rate.
+    # Badges poll this cheap read: its per-user limit counts in the process, not in Redis (DRF's
+    # would add a cache get and set to every poll). Anonymous calls are refused (401) before any
+    # throttle runs; the API's exception handler counts those against the anon rate.
     throttle_classes = [AnonRateThrottle, UserPollRateThrottle]
 
     @extend_schema(responses={200: CountSerializer})

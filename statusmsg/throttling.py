@@ -2,14 +2,14 @@
 
 The counters live in the default cache (Redis in production), so N daphne processes enforce one
 rate. A Redis outage must not take the API down with it: the request is let through and the
-failure logged, as the realtime pushes do.
+failure logged, as the realtime pushes do. The one exception is the limit on polls of cheap
+reads (UserPollRateThrottle), which counts in the process and so never waits on Redis.
 """
 
 import logging
-import weakref
+import threading
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
 from redis.exceptions import RedisError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
@@ -17,11 +17,13 @@ from rest_framework.settings import api_settings
 logger = logging.getLogger(__name__)
 
 
-class _FailOpen:
+class _RateReadWhenUsed:
     def get_rate(self):
         # Read when used, not at import as DRF does: settings changes (tests) take effect.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+
+class _FailOpen(_RateReadWhenUsed):
     def allow_request(self, request, view):
         try:
             return super().allow_request(request, view)
@@ -38,17 +40,17 @@ class UserRateThrottle(_FailOpen, throttling.UserRateThrottle):
     """Per user, generous: a script polling a job stays far below it."""
 
 
-class _FixedWindowCounter(throttling.UserRateThrottle):
-    """Count a user's calls in fixed windows of the rate's period: one cache round trip a call.
+class UserPollRateThrottle(_RateReadWhenUsed, throttling.UserRateThrottle):
+    """Per user at the user rate, counted in this process: for cheap reads that clients poll.
 
-    DRF's throttles keep a list of timestamps: a get and a set per call, two Redis round trips,
-    each through a Redis client that Django's cache builds anew (about 0.1 ms apiece). This one
-    increments a counter whose key names the window: one INCR (and an EXPIRE by the call that
-    opens the window), no read first, nothing to reset. Across a window's edge a client can get
-    up to twice the rate through, which a limit on polling can bear.
+    A badge polls the unread count, one indexed statement; DRF's throttle would add a cache
+    get and set to each poll (two Redis round trips, each through a client Django builds anew),
+    and a shared counter one round trip still. So this one counts in memory, in fixed windows
+    of the rate's period: no I/O, nothing to fail. Per process, as realtime's per-user message
+    limit is: with N daphnes a user gets up to N times the rate (and, across a window's edge,
+    twice it), which bounds a runaway poller, the point of this limit. Its budget is its own:
+    polls do not use up the one the rest of the API shares.
     """
-
-    cache_format = "throttle_window_%(scope)s_%(ident)s"
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -59,40 +61,40 @@ class _FixedWindowCounter(throttling.UserRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         self.wait_seconds = (window + 1) * self.duration - now
-        return _increment(f"{key}_{window}", self.duration) <= self.num_requests
+        return _poll_counts.add(key, window) <= self.num_requests
 
     def wait(self):
         return self.wait_seconds
 
 
-# Redis clients kept per cache backend's driver, which owns their connection pool; dropped with it.
-_redis_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class _WindowCounts:
+    """Calls per key in the current window, in this process; a new window starts them all afresh."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._window: int | None = None
+        self._counts: dict[str, int] = {}
+
+    def add(self, key: str, window: int) -> int:
+        """Count one call for key in window; return how many key has made in it."""
+        with self._lock:  # daphne runs sync views on more than one thread
+            if window != self._window:
+                self._window, self._counts = window, {}
+            count = self._counts[key] = self._counts.get(key, 0) + 1
+            return count
+
+    def clear(self) -> None:
+        with self._lock:
+            self._window, self._counts = None, {}
 
 
-def _increment(key: str, timeout: int) -> int:
-    """Add one to the count under key (kept timeout seconds from its first call) and return it."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if not isinstance(backend, RedisCache):
-        # Any other cache (the tests' local memory): its own add and incr.
-        if backend.add(key, 1, timeout):
-            return 1
-        try:
-            return backend.incr(key)
-        except ValueError:  # evicted between the two
-            backend.set(key, 1, timeout)
-            return 1
-    driver = backend._cache  # Django's RedisCacheClient: the pool is its, the client ours
-    client = _redis_clients.get(driver)
-    if client is None:
-        client = _redis_clients[driver] = driver.get_client(write=True)
-    full_key = backend.make_and_validate_key(key)
-    count = client.incr(full_key)
-    if count == 1:
-        # Once per window, by whoever opened it. Were this EXPIRE lost, the key would only
-        # linger: it names a window that is over once its period has passed.
-        client.expire(full_key, timeout)
-    return count
+_poll_counts = _WindowCounts()
 
 
-class UserPollRateThrottle(_FailOpen, _FixedWindowCounter):
-    """Per user at the user rate, for cheap reads that clients poll (the unread count)."""
+def _restart_counts(*, setting, **kwargs) -> None:
+    # New rates start a fresh count, as a fresh cache does for the other throttles.
+    if setting == "REST_FRAMEWORK":
+        _poll_counts.clear()
+
+
+setting_changed.connect(_restart_counts)

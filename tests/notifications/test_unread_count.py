@@ -1,7 +1,5 @@
 """GET /api/notifications/unread-count, which badges poll: the rule, one statement, its own per-user limit."""
 
-import time
-
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -75,23 +73,6 @@ def test_anonymous_polls_are_refused_and_throttled_per_address(limited):
     assert responses[0]["WWW-Authenticate"] == "Token"
 
 
-def test_a_cache_outage_lets_polls_through(limited, settings, api):
-    settings.CACHES = {"default": DEAD_REDIS}
-    assert [api.get(URL).status_code for _ in range(4)] == [200] * 4
-
-
-@pytest.mark.services
-def test_the_poll_limit_counts_in_redis_for_every_client_of_a_user(limited, settings, user):
-    import redis
-
-    prefix = f"poll-test-{time.monotonic_ns()}"  # a fresh count, whatever ran before
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": settings.TEST_REDIS_URL, "KEY_PREFIX": prefix}}
-    tabs = [APIClient(), APIClient()]  # as two processes would: only Redis holds the count
-    for tab in tabs:
-        tab.force_authenticate(user)
-    assert [tabs[n % 2].get(URL).status_code for n in range(4)] == [200, 200, 200, 429]
-    server = redis.Redis.from_url(settings.TEST_REDIS_URL)
-    [key] = server.keys(f"{prefix}:*")
-    assert int(server.get(key)) == 4 and 0 < server.ttl(key) <= 60
-    server.delete(key)
+def test_the_poll_limit_needs_no_cache(limited, settings, api):
+    settings.CACHES = {"default": DEAD_REDIS}  # counted in the process: an outage changes nothing
+    assert [api.get(URL).status_code for _ in range(4)] == [200, 200, 200, 429]
