@@ -14,6 +14,8 @@ import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from articles.models import Article
+from jobs import lifecycle
 from jobs.models import Status, TaskInfo
 from notifications.models import Notification
 from tests.jobs.faults import FINAL, outcome_notices, record_timing, wait_for_final_row
@@ -177,6 +179,7 @@ def test_the_chunks_of_a_killed_cluster_run_again_on_the_other_and_the_group_end
         assert (chunk.status, chunk.attempt, chunk.processed_items) == (Status.COMPLETED, 2, 50), chunk.error
         assert chunk.error == "" or chunk.error.startswith("Running again after: Worker lost")
         assert chunk.result["analyzed"] == 50  # every one of its items, analyzed on the second run
+        assert Article.objects.filter(url__in=chunk.params["urls"], topic="solar energy").count() == 50
         assert str(chunk.pk) in rerun_by_survivor
     assert outcome_notices(parent_id) == ["task_complete"]
     assert Notification.objects.count() == 1
@@ -218,8 +221,6 @@ def test_a_cancelled_group_has_every_chunk_final_within_two_seconds_and_tells_on
 
 
 def test_twenty_chunks_writing_at_once_add_up_exactly_on_the_parent(start_clusters, group_settings, tmp_path, user):
-    from jobs import lifecycle
-
     group_settings.STATUSMSG = {**group_settings.STATUSMSG, "CHUNK_SIZE": 15}  # 300 items: 20 chunks
     first, second = start_clusters(2, workers=10)
     gate = tmp_path / "gate"
@@ -228,26 +229,26 @@ def test_twenty_chunks_writing_at_once_add_up_exactly_on_the_parent(start_cluste
                                       params={"items": items, "delay": 0.01, "gate": str(gate)})
     connection.close()
 
-    def all_written_none_ended():
-        """The rows once every started chunk has written its last item and waits at the gate, or None."""
-        rows = list(TaskInfo.objects.filter(pk=parent_id).values_list("processed_items", flat=True))
+    def all_at_the_gate():
+        """Return the chunks waiting at the gate once every started chunk is there (none has ended), or None."""
         chunks = list(TaskInfo.objects.filter(parent_id=parent_id).values_list("status", "processed_items",
                                                                                "total_items"))
         at_gate = [chunk for chunk in chunks if chunk[0] == Status.RUNNING and chunk[1] == chunk[2]]
         waiting = [chunk for chunk in chunks if chunk[0] == Status.PENDING]
         # A cluster may hold one chunk it prefetched while its ten workers wait at the gate.
         if len(at_gate) + len(waiting) == len(chunks) and len(at_gate) >= len(chunks) - 2:
-            return rows[0], at_gate, sum(chunk[1] for chunk in chunks)
+            return at_gate
         return None
 
-    parent_processed, at_gate, chunks_processed = wait_for(all_written_none_ended, timeout=90, interval=0.05,
-                                                            message="every chunk at the gate")
-    # The deltas of up to twenty chunks writing at once, and nothing recounted yet (no chunk ended):
-    # each may still be landing, so wait for them to add up, and fail if they never do.
-    parent_processed = wait_for(
-        lambda: (lambda counts: counts if counts[0] == counts[1] else None)(_parent_and_chunk_sums(parent_id)),
-        timeout=10, message=f"the parent's deltas ({parent_processed}) to add up to the chunks' ({chunks_processed})",
-    )[0]
+    def deltas_added_up():
+        parent_processed, chunks_processed = _parent_and_chunk_sums(parent_id)
+        return (parent_processed,) if parent_processed == chunks_processed else None
+
+    at_gate = wait_for(all_at_the_gate, timeout=90, interval=0.05, message="every chunk at the gate")
+    # Up to twenty chunks wrote at once, and nothing has recounted the parent yet (no chunk ended):
+    # its count is their added deltas alone. The last ones may still be committing, so wait for
+    # the sums to meet, and fail if they never do.
+    (parent_processed,) = wait_for(deltas_added_up, timeout=10, message="the parent's deltas to add up")
     assert parent_processed == 15 * len(at_gate)
     gate.touch()
     parent = wait_for_final_row(parent_id, timeout=90)
