@@ -34,15 +34,17 @@ import threading
 import time
 
 from django.db import Error as DatabaseError
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
+from django.dispatch import receiver
 from django_q.exceptions import TimeoutException
+from django_q.signals import post_execute_in_worker
 
 from statusmsg import log_context
 from statusmsg.conf import app_settings
 
 from . import lifecycle, reaper
 from .exceptions import JobCancelled, JobFailed
-from .models import Status, TaskInfo
+from .models import FINAL_STATUSES, Status, TaskInfo
 from .registry import get_task_kind
 from .reporting import ProgressReporter
 from .stopping import ClusterWatch, StopSignals, WorkerStopped
@@ -67,7 +69,7 @@ def run_task(task_id: str) -> str:
 
 
 def _run_task(task_id: str) -> str:
-    task = TaskInfo.objects.select_related("owner").filter(pk=task_id).first()
+    task = read_task(task_id)
     if task is None:
         logger.warning("task id=%s vanished before it ran", task_id)
         return "missing"
@@ -88,16 +90,79 @@ def _run_task(task_id: str) -> str:
     return _run_started(task, cluster)
 
 
+def read_task(task_id) -> TaskInfo | None:
+    """Return the task with its owner attached (TaskInfo.objects.select_related("owner")), or None."""
+    alias = TaskInfo.objects.db
+    read = _task_reads.get(alias)
+    if read is None:
+        read = _task_reads[alias] = _TaskRead(alias)
+    return read(task_id)
+
+
+class _TaskRead:
+    """The worker's read of its row, compiled once per database: its one query before the job starts.
+
+    Compiling this join (every column of the task and of its owner) cost the ORM more than
+    running it cost the database, so its SQL and converters are made once, as
+    notifications.queries.get_unread_count does, and each job sends only its id. Values pass
+    through the fields' own converters, as TaskInfoQuerySet.update_returning's do. Two threads
+    building it at once store the same thing.
+    """
+
+    def __init__(self, alias: str):
+        self.alias = alias
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        owner_field = TaskInfo._meta.get_field("owner")
+        user_model = owner_field.related_model
+        self.parts = []  # (model, attnames, columns, converters) of the task, then of its owner
+        selected = []
+        for model, table in ((TaskInfo, "task"), (user_model, "owner")):
+            fields = model._meta.concrete_fields
+            columns = [field.get_col(table) for field in fields]
+            converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection) for col in columns]
+            self.parts.append((model, [field.attname for field in fields], columns, converters))
+            selected += [f"{quote(table)}.{quote(field.column)}" for field in fields]
+        self.sql = (
+            f"SELECT {', '.join(selected)} FROM {quote(TaskInfo._meta.db_table)} {quote('task')} "
+            f"LEFT OUTER JOIN {quote(user_model._meta.db_table)} {quote('owner')} "
+            f"ON {quote('owner')}.{quote(user_model._meta.pk.column)} = {quote('task')}.{quote(owner_field.column)} "
+            f"WHERE {quote('task')}.{quote(TaskInfo._meta.pk.column)} = %s"
+        )
+
+    def __call__(self, task_id) -> TaskInfo | None:
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [TaskInfo._meta.pk.get_db_prep_value(task_id, connection)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        rows, start = [], 0
+        for model, names, columns, converters in self.parts:
+            values = list(row[start:start + len(names)])
+            start += len(names)
+            for index, (col, field_converters) in enumerate(zip(columns, converters, strict=True)):
+                for converter in field_converters:
+                    values[index] = converter(values[index], col, connection)
+            rows.append(model.from_db(self.alias, names, values))
+        task, owner = rows
+        task.owner = owner if task.owner_id is not None else None
+        return task
+
+
+_task_reads: dict[str, _TaskRead] = {}
+
+
 def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     task_id = str(task.pk)
     reporter = ProgressReporter(task_id, task.total_items, owner=task.owner)
     signals = StopSignals(on_stop=reporter.request_stop, grace=STOP_GRACE)
-    heartbeat = Heartbeat(task_id, on_stop_requested=reporter.request_stop,
-                          cluster=cluster, on_cluster_stopping=signals.stop_from_thread)
+    heartbeat = Heartbeat.of_this_process()
     interruption = None
     # In a cluster, the timeout's alarm too: a timed-out job then stops at a progress report.
     signals.install(timeout_grace=TIMEOUT_GRACE if cluster is not None else None)
-    heartbeat.start()
+    heartbeat.add(task_id, on_stop_requested=reporter.request_stop, cluster=cluster,
+                  on_cluster_stopping=signals.stop_from_thread)
     try:
         try:
             signals.arm()
@@ -117,13 +182,27 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
         final = _end(task, Status.COMPLETED, reporter, result=result)
         logger.info("task id=%s returned writes=%s", task_id, reporter.writes)
     finally:
-        heartbeat.stop()
+        heartbeat.remove(task_id)  # before restore(): no stop may reach the job once its handlers are gone
         signals.restore()
     if interruption is not None:
         raise interruption
     if signals.reason is not None:
         raise WorkerStopped(signals.reason)  # told to stop as the job returned: take no next job
     return final or _status_of(task_id, default=Status.FAILED)
+
+
+@receiver(post_execute_in_worker, dispatch_uid="jobs.worker.keep_no_queue_result")
+def keep_no_queue_result(sender, func, task: dict, **kwargs) -> None:
+    """Tell django-q2 not to save the queue result of a job whose own row has ended: the row is its record.
+
+    Saving one costs the cluster's one monitor process, per job, a SELECT … FOR UPDATE of every
+    result kept (up to save_limit rows, for its pruning), a SELECT, an INSERT and a second DELETE:
+    more than the job's own rows cost, and the monitor paces the whole cluster. Unsaved, the
+    queue item is still acknowledged (deleted). The rare other outcomes ("not-started",
+    "requeued", "missing", a crash) keep their result, for whoever looks into them.
+    """
+    if func is run_task and task.get("success") and task.get("result") in FINAL_STATUSES:
+        task["save"] = False
 
 
 def _ending_of(exc: BaseException, task: TaskInfo, stopped_by: str | None, timed_out: bool) -> tuple[Status, str]:
@@ -228,53 +307,135 @@ def _reap_at_cluster_start() -> None:
 
 
 class Heartbeat(threading.Thread):
-    """Refresh heartbeat_at while the job runs, pass on a cancel request, and watch the cluster.
+    """This worker process's one heartbeat thread: it beats every job the process runs.
 
-    One slow item must not make a live job look dead to the reaper, a job that reports no
-    progress must still learn that someone asked it to stop, and a cluster told to stop must
-    not wait for a long job to finish.
+    For each job added (until it is removed) it refreshes heartbeat_at every HEARTBEAT_INTERVAL,
+    passes on a cancel request the beat finds on the row, and watches the cluster (every
+    STOP_POLL_INTERVAL) to pass on its stop. One slow item must not make a live job look dead to
+    the reaper, a job that reports no progress must still learn that someone asked it to stop,
+    and a cluster told to stop must not wait for a long job to finish.
+
+    One thread per process, started with its first job, rather than one per job: a job that ends
+    before its first beat (most of them) then costs no thread start, join or connection. Between
+    jobs it sleeps without a timeout, and closes its connection.
     """
 
-    def __init__(self, task_id, on_stop_requested, cluster: ClusterWatch | None = None, on_cluster_stopping=None):
-        super().__init__(name=f"heartbeat-{task_id}", daemon=True)
-        self.task_id = task_id
-        self.on_stop_requested = on_stop_requested
-        self.cluster = cluster
-        self.on_cluster_stopping = on_cluster_stopping
-        self._finished = threading.Event()
+    def __init__(self):
+        super().__init__(name="heartbeat", daemon=True)
+        # The running jobs by task id. The lock guards them and is held while a job's callback
+        # runs, so that once remove() returns no callback of that job runs any more (its stop
+        # signals are restored next, and a SIGTERM sent after that would kill the worker).
+        self._jobs: dict[str, _BeatingJob] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._wake_at = float("inf")  # when the thread, waiting, will next look (monotonic)
+        self._connected = False  # whether a beat may have opened this thread's connection
+
+    @classmethod
+    def of_this_process(cls) -> "Heartbeat":
+        """Return this process's heartbeat thread, started on first use (a forked worker starts its own)."""
+        pid = os.getpid()
+        with _heartbeats_lock:
+            heartbeat = _heartbeats.get(pid)
+            if heartbeat is None or not heartbeat.is_alive():
+                heartbeat = _heartbeats[pid] = cls()
+                heartbeat.start()
+            return heartbeat
+
+    def add(self, task_id: str, on_stop_requested, cluster: ClusterWatch | None = None,
+            on_cluster_stopping=None) -> None:
+        """Beat task_id from now on: its first beat is one HEARTBEAT_INTERVAL away (start_task wrote one)."""
+        interval = app_settings.HEARTBEAT_INTERVAL
+        job = _BeatingJob(task_id, interval, on_stop_requested, cluster, on_cluster_stopping)
+        with self._lock:
+            self._jobs[task_id] = job
+            if job.next_look() < self._wake_at:  # e.g. the first job after an idle spell
+                self._changed.notify()
+
+    def remove(self, task_id: str) -> None:
+        """Stop beating task_id; once this returns, none of its callbacks runs any more."""
+        with self._lock:
+            self._jobs.pop(task_id, None)
+            if not self._jobs and self._connected:
+                self._changed.notify()  # idle now: let the thread close its connection
 
     def run(self) -> None:
-        interval = app_settings.HEARTBEAT_INTERVAL
-        poll = min(interval, STOP_POLL_INTERVAL) if self.cluster is not None else interval
-        next_beat = time.monotonic() + interval
-        try:
-            while not self._finished.wait(poll):
-                self.watch_cluster()
-                if time.monotonic() >= next_beat:
-                    next_beat = time.monotonic() + interval
-                    self.beat()
-        finally:
-            connection.close()  # this thread's own connection
+        while True:
+            try:
+                self._run_once()
+            except Exception:  # a bug here must not end the beats of every later job of this process
+                logger.exception("heartbeat loop failed")
+                time.sleep(STOP_POLL_INTERVAL)
 
-    def watch_cluster(self) -> None:
-        reason = self.cluster.stopping() if self.cluster is not None else None
-        if reason:
-            logger.warning("task id=%s must stop: %s", self.task_id, reason)
-            self.cluster = None  # tell the job once
-            self.on_cluster_stopping(reason)
-
-    def beat(self) -> None:
-        try:
+    def _run_once(self) -> None:
+        with self._lock:
+            idle = not self._jobs
+        if idle and self._connected:
+            self._connected = False
+            connection.close()  # this thread's own connection, opened by a beat
+        with self._lock:
+            while not self._jobs:
+                self._wake_at = float("inf")
+                self._changed.wait()
+            self._wake_at = min(job.next_look() for job in self._jobs.values())
+            delay = self._wake_at - time.monotonic()
+            if delay > 0:
+                self._changed.wait(delay)  # add() wakes it sooner for a job due sooner
+            now = time.monotonic()
+            watched = [job for job in self._jobs.values() if job.cluster is not None]
+            due = [job for job in self._jobs.values() if job.next_beat <= now]
+            for job in due:
+                job.next_beat = now + job.interval
+        for job in watched:
+            self._watch_cluster(job)
+        if due:
+            self._connected = True
             close_old_connections()
-            row = lifecycle.touch_running_task(self.task_id)
+            for job in due:
+                self._beat(job)
+
+    def _watch_cluster(self, job: "_BeatingJob") -> None:
+        reason = job.cluster.stopping()
+        if reason:
+            with self._lock:
+                if self._jobs.get(job.task_id) is job and job.cluster is not None:
+                    logger.warning("task id=%s must stop: %s", job.task_id, reason)
+                    job.cluster = None  # tell the job once
+                    job.on_cluster_stopping(reason)
+
+    def _beat(self, job: "_BeatingJob") -> None:
+        try:
+            row = lifecycle.touch_running_task(job.task_id)
         except Exception as exc:  # a lost beat is retried next time; the job goes on
-            logger.exception("heartbeat failed task id=%s", self.task_id)
+            logger.exception("heartbeat failed task id=%s", job.task_id)
             if isinstance(exc, DatabaseError):
                 drop_connection()  # a broken connection would fail every later beat too
             return
         if lifecycle.should_stop(row):
-            self.on_stop_requested()
+            with self._lock:
+                if self._jobs.get(job.task_id) is job:
+                    job.on_stop_requested()
 
-    def stop(self) -> None:
-        self._finished.set()
-        self.join(timeout=5)
+
+class _BeatingJob:
+    """One running job as the heartbeat thread sees it: when to beat it, and whom to tell what."""
+
+    __slots__ = ("cluster", "interval", "next_beat", "on_cluster_stopping", "on_stop_requested", "task_id")
+
+    def __init__(self, task_id: str, interval: float, on_stop_requested, cluster, on_cluster_stopping):
+        self.task_id = task_id
+        self.interval = interval
+        self.next_beat = time.monotonic() + interval
+        self.on_stop_requested = on_stop_requested
+        self.cluster = cluster
+        self.on_cluster_stopping = on_cluster_stopping
+
+    def next_look(self) -> float:
+        """Return when the heartbeat thread must next look at this job: its beat, or its cluster."""
+        if self.cluster is None:
+            return self.next_beat
+        return min(self.next_beat, time.monotonic() + min(self.interval, STOP_POLL_INTERVAL))
+
+
+_heartbeats: dict[int, Heartbeat] = {}  # per process id: a forked worker starts its own
+_heartbeats_lock = threading.Lock()

@@ -272,3 +272,47 @@ def test_a_kind_whose_outcome_wording_fails_still_ends_and_tells_the_owner(make_
     assert run_task(str(task_id)) == Status.COMPLETED
     [notice] = Notification.objects.filter(user=user)
     assert notice.type == "task_complete"
+
+
+@pytest.mark.parametrize(("result", "success", "saved"), [
+    (Status.COMPLETED, True, False),
+    (Status.FAILED, True, False),
+    (Status.CANCELLED, True, False),
+    ("not-started", True, True),
+    ("requeued", True, True),
+    ("Task exceeded maximum timeout value", False, True),
+])
+def test_django_q2_keeps_a_queue_result_only_for_a_job_whose_row_did_not_end(result, success, saved):
+    from jobs.worker import keep_no_queue_result
+
+    task = {"result": result, "success": success}
+    keep_no_queue_result(sender="django_q", func=run_task, task=task)
+    assert task.get("save", True) is saved
+    other = {"result": Status.COMPLETED, "success": True}
+    keep_no_queue_result(sender="django_q", func=print, task=other)  # not ours: left as it is
+    assert "save" not in other
+
+
+@pytest.mark.parametrize("owned", [True, False], ids=["owned", "system"])
+def test_the_worker_reads_its_row_and_owner_as_the_orm_does(make_task, user, owned):
+    import uuid
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.worker import read_task
+
+    def fields_of(instance) -> dict:
+        return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+    task_id = make_task(owner=user if owned else None, kind="counting", total_items=3,
+                        params={"items": 3, "nested": {"ok": [1, "2"]}})
+    lifecycle.start_task(task_id)
+    with CaptureQueriesContext(connection) as queries:
+        task = read_task(str(task_id))
+        owner = task.owner
+    expected = TaskInfo.objects.select_related("owner").get(pk=task_id)
+    assert len(queries) == 1  # the owner came with the row
+    assert fields_of(task) == fields_of(expected)
+    assert (fields_of(owner) if owned else owner) == (fields_of(expected.owner) if owned else None)
+    assert read_task(str(uuid.uuid4())) is None
