@@ -3,7 +3,8 @@
 As a script (`python bench/_cluster.py`) it runs `qcluster` under the settings module in
 DJANGO_SETTINGS_MODULE, first installing the SQL statement counter when
 BENCH_SQL_COUNT_FILE names its file, so the pusher, the workers and the monitor it forks
-all count what they send.
+all count what they send. Each of those processes is named after its role (q-worker,
+q-pusher, q-monitor in /proc/PID/comm), so a benchmark can tell where the cluster's CPU goes.
 """
 
 import contextlib
@@ -61,9 +62,36 @@ def _run_cluster() -> None:
         from bench._sqlcount import install
 
         install(Path(count_file))
+    _name_processes()
     from django.core.management import call_command
 
     call_command("qcluster")
+
+
+ROLES = ("worker", "pusher", "monitor")
+
+
+def _name_processes() -> None:
+    """Give each process django-q2 forks its role as its name (comm): q-worker, q-pusher, q-monitor."""
+    import ctypes
+
+    from django_q import cluster
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the processes keep their names
+        return
+
+    def named(role: str, target):
+        def run(*args, **kwargs):
+            prctl(15, f"q-{role}".encode(), 0, 0, 0)  # PR_SET_NAME
+            return target(*args, **kwargs)
+
+        return run
+
+    # The Sentinel spawns each role by this module-level name (and compares against it).
+    for role in ROLES:
+        setattr(cluster, role, named(role, getattr(cluster, role)))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ moment every job's final row is there (the TaskInfo row completed; for bare jobs
 success row). django-q2's result table is emptied before each round, so no round pays its
 save_limit pruning and the others not. Every statement any process sends through Django is
 counted (bench/_sqlcount.py), so the SQL statements per job are printed beside the rates,
-and so is the CPU time per job of the cluster's processes, this (enqueueing) process and
-the PostgreSQL backends: a figure other load on the machine disturbs far less than rates.
+and so is the CPU time per job of the cluster's processes (its workers, monitor and pusher
+apart), this (enqueueing) process and the PostgreSQL backends: a figure other load on the
+machine disturbs far less than rates. Both are read once the round's queue has drained, so
+they include the monitor's saving and acknowledging of every job of the round.
 Target: pipeline >= 0.9x bare.
 
 Run: .venv/bin/python bench/job_throughput.py [--jobs 300] [--rounds 3]
@@ -39,6 +41,7 @@ ENV = {
 
 
 _raw = {}
+CLUSTER_PARTS = ("worker", "monitor", "pusher", "cluster rest")
 
 
 def raw_count(sql: str, params) -> int:
@@ -52,35 +55,41 @@ def raw_count(sql: str, params) -> int:
 
 
 def cpu_seconds(cluster_pid: int) -> dict[str, dict[int, float]]:
-    """Return the CPU seconds used so far, per process: the cluster's, this one, and PostgreSQL's.
+    """Return the CPU seconds used so far, per process: the cluster's by role, this one, and PostgreSQL's.
 
     CPU per job is what the machine's other load disturbs least: a busy neighbour slows the
-    rounds' wall clock, far less the work each job costs. The PostgreSQL figure is the
-    backends serving this database (the bench's own waiting connection excluded).
+    rounds' wall clock, far less the work each job costs. The cluster's processes are told
+    apart by the names bench/_cluster.py gives them (q-worker, q-pusher, q-monitor; the rest
+    is the qcluster main process and its sentinel). The PostgreSQL figure is the backends
+    serving this database (the bench's own waiting connection excluded).
     """
     tick = os.sysconf("SC_CLK_TCK")
 
-    def stat_of(pid: int) -> list[str] | None:
+    def stat_of(pid: int) -> tuple[str, list[str]] | None:
         try:
             with open(f"/proc/{pid}/stat") as stat:
-                return stat.read().rsplit(")", 1)[1].split()
+                name, fields = stat.read().split("(", 1)[1].rsplit(")", 1)
+                return name, fields.split()
         except (FileNotFoundError, ProcessLookupError):
             return None
 
     def seconds(fields: list[str]) -> float:
         return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
 
-    cluster = {}
+    used: dict[str, dict[int, float]] = {part: {} for part in CLUSTER_PARTS}
     for entry in filter(str.isdigit, os.listdir("/proc")):
-        fields = stat_of(int(entry))
-        if fields is not None and int(fields[2]) == cluster_pid:  # its process group
-            cluster[int(entry)] = seconds(fields)
+        found = stat_of(int(entry))
+        if found is not None and int(found[1][2]) == cluster_pid:  # its process group
+            name, fields = found
+            part = name.removeprefix("q-") if name.startswith("q-") else "cluster rest"
+            used.setdefault(part, {})[int(entry)] = seconds(fields)
     raw_count("SELECT 1", [])
     backends = _raw["connection"].execute(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
-    postgres = {pid: seconds(fields) for (pid,) in backends if (fields := stat_of(pid)) is not None}
+    used["postgres"] = {pid: seconds(found[1]) for (pid,) in backends if (found := stat_of(pid)) is not None}
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"cluster": cluster, "enqueuer": {os.getpid(): usage.ru_utime + usage.ru_stime}, "postgres": postgres}
+    used["enqueuer"] = {os.getpid(): usage.ru_utime + usage.ru_stime}
+    return used
 
 
 def cpu_used(before: dict, after: dict) -> dict[str, float]:
@@ -89,7 +98,13 @@ def cpu_used(before: dict, after: dict) -> dict[str, float]:
     Per process: one that started meanwhile counts whole; one that ended meanwhile (a
     connection closed at CONN_MAX_AGE, a recycled worker) loses what it used since before.
     """
-    return {part: sum(used - before[part].get(pid, 0.0) for pid, used in after[part].items()) for part in after}
+    return {part: sum(used - before.get(part, {}).get(pid, 0.0) for pid, used in after[part].items())
+            for part in after}
+
+
+def queue_drained() -> bool:
+    """Whether the broker holds no queue item: every job of the round run and acknowledged."""
+    return raw_count("SELECT count(*) FROM django_q_ormq", []) == 0
 
 
 def empty_result_rows() -> None:
@@ -102,8 +117,7 @@ def empty_result_rows() -> None:
     """
     import psycopg
 
-    wait_until(lambda: raw_count("SELECT count(*) FROM django_q_ormq", []) == 0, timeout=60,
-               message="the queue to drain")
+    wait_until(queue_drained, timeout=60, message="the queue to drain")
     for attempt in range(10):
         try:
             _raw["connection"].execute("DELETE FROM django_q_task")
@@ -179,6 +193,10 @@ def main() -> None:
                 empty_result_rows()
                 before, cpu_before = totals(count_file), cpu_seconds(cluster.process.pid)
                 elapsed, _ = bare_round(args.jobs) if name == "bare" else pipeline_round(args.jobs, owner)
+                # The costs are read once the monitor has saved and acknowledged every job of
+                # the round (a pipeline round ends on its own rows, before that), so they are
+                # the round's whole costs, whichever path it ran.
+                wait_until(queue_drained, timeout=60, message="the queue to drain")
                 after, cpu_after = totals(count_file), cpu_seconds(cluster.process.pid)
                 rates[name].append(args.jobs / elapsed)
                 statements[name].append({verb: (after[verb] - before[verb]) / args.jobs for verb in after})
@@ -204,13 +222,14 @@ def main() -> None:
                    for name in cpu}
     for name, parts in cpu_per_job.items():
         print(f"{name:8s} CPU ms/job (median): {sum(parts.values()):.2f} = "
-              + ", ".join(f"{part} {value:.2f}" for part, value in parts.items()))
+              + ", ".join(f"{part} {value:.2f}" for part, value in parts.items() if value or part != "cluster rest"))
     cpu_ratio = sum(cpu_per_job["bare"].values()) / sum(cpu_per_job["pipeline"].values())
     print(f"bare CPU / pipeline CPU per job: {cpu_ratio:.2f}x  (the rate ratio a CPU-bound machine would see)")
     ratio_best = max(rates["pipeline"]) / max(rates["bare"])
     ratio_median = statistics.median(rates["pipeline"]) / statistics.median(rates["bare"])
     print(f"pipeline / bare: best {ratio_best:.2f}x  median {ratio_median:.2f}x   (target >= 0.9x)")
-    print("statements/job include the cluster's idle polls during the round; both paths pay them alike")
+    print("statements and CPU per job are read once the queue has drained (the monitor's saving and acks "
+          "included), with the cluster's idle polls meanwhile; both paths pay those alike")
 
 
 if __name__ == "__main__":
