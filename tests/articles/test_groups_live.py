@@ -229,27 +229,18 @@ def test_twenty_chunks_writing_at_once_add_up_exactly_on_the_parent(start_cluste
                                       params={"items": items, "delay": 0.01, "gate": str(gate)})
     connection.close()
 
-    def all_at_the_gate():
-        """Return the chunks waiting at the gate once every started chunk is there (none has ended), or None."""
-        chunks = list(TaskInfo.objects.filter(parent_id=parent_id).values_list("status", "processed_items",
-                                                                               "total_items"))
-        at_gate = [chunk for chunk in chunks if chunk[0] == Status.RUNNING and chunk[1] == chunk[2]]
-        waiting = [chunk for chunk in chunks if chunk[0] == Status.PENDING]
-        # A cluster may hold one chunk it prefetched while its ten workers wait at the gate.
-        if len(at_gate) + len(waiting) == len(chunks) and len(at_gate) >= len(chunks) - 2:
-            return at_gate
+    def at_the_gate() -> dict | None:
+        """Return the group as one statement reads it once every started chunk waits at the gate, or None."""
+        group = _group_snapshot(parent_id)
+        # A cluster may hold a chunk it took but has not started while its ten workers wait at the gate.
+        if group["at_gate"] + group["pending"] == group["chunks"] == 20 and group["at_gate"] >= 18:
+            return group
         return None
 
-    def deltas_added_up():
-        parent_processed, chunks_processed = _parent_and_chunk_sums(parent_id)
-        return (parent_processed,) if parent_processed == chunks_processed else None
-
-    at_gate = wait_for(all_at_the_gate, timeout=90, interval=0.05, message="every chunk at the gate")
+    group = wait_for(at_the_gate, timeout=90, interval=0.05, message="every chunk at the gate")
     # Up to twenty chunks wrote at once, and nothing has recounted the parent yet (no chunk ended):
-    # its count is their added deltas alone. The last ones may still be committing, so wait for
-    # the sums to meet, and fail if they never do.
-    (parent_processed,) = wait_for(deltas_added_up, timeout=10, message="the parent's deltas to add up")
-    assert parent_processed == 15 * len(at_gate)
+    # its count is their added deltas alone, read in the same statement as the chunks' own counts.
+    assert group["parent_processed"] == group["chunks_processed"] == 15 * group["at_gate"], group
     gate.touch()
     parent = wait_for_final_row(parent_id, timeout=90)
 
@@ -259,15 +250,20 @@ def test_twenty_chunks_writing_at_once_add_up_exactly_on_the_parent(start_cluste
     assert parent.result["counted"] == URLS
     ran_first, ran_second = chunks_run_by(first.log()), chunks_run_by(second.log())
     assert ran_first and ran_second and len(ran_first) + len(ran_second) == len(chunks) == 20
-    assert len(at_gate) >= 18
-    print(f"\n[groups] {len(at_gate)} of 20 chunks wrote at once; parent {parent_processed} == chunks' sum at the gate")
+    print(f"\n[groups] {group['at_gate']} of 20 chunks wrote at once; the parent's {group['parent_processed']} "
+          "== the chunks' sum at the gate")
 
 
-def _parent_and_chunk_sums(parent_id) -> tuple[int, int]:
-    """Return (the parent's processed_items, the sum of its chunks') as one statement reads them."""
+def _group_snapshot(parent_id) -> dict:
+    """Return the parent's processed_items and its chunks' counts as one statement (one snapshot) reads them."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT processed_items FROM jobs_taskinfo WHERE id = %s), "
-            "(SELECT COALESCE(SUM(processed_items), 0) FROM jobs_taskinfo WHERE parent_id = %s)",
-            [parent_id, parent_id])
-        return cursor.fetchone()
+            "SELECT (SELECT processed_items FROM jobs_taskinfo WHERE id = %(parent)s), "
+            "COALESCE(SUM(processed_items), 0), COUNT(*), "
+            "COUNT(*) FILTER (WHERE status = 'running' AND processed_items = total_items), "
+            "COUNT(*) FILTER (WHERE status = 'pending') "
+            "FROM jobs_taskinfo WHERE parent_id = %(parent)s",
+            {"parent": parent_id})
+        parent_processed, chunks_processed, chunks, at_gate, pending = cursor.fetchone()
+    return {"parent_processed": parent_processed, "chunks_processed": chunks_processed, "chunks": chunks,
+            "at_gate": at_gate, "pending": pending}
