@@ -21,7 +21,8 @@ machine other people's tests), and so the bound each run had: latency or the CPU
 Nothing is asserted.
 
 Run: .venv/bin/python bench/task_groups.py [--urls 1000] [--latency 0.05] [--cpu-ms 20] [--chunk-size 50]
-Needs PostgreSQL (BENCH_DATABASE_URL, default .../statusmsg_bench_groups); takes about 2 minutes.
+Needs PostgreSQL (BENCH_DATABASE_URL, default .../statusmsg_bench_groups); takes 3 to 4 minutes (the one
+task alone takes 75 s or more).
 """
 
 import argparse
