@@ -8,7 +8,12 @@ Frames: daphne's own size limit (1 MiB by default) makes autobahn fail the conne
 `failByDrop` on, a bare TCP drop that the client sees as 1006 (a network failure, so it
 retries). With it off autobahn sends a close frame (1009 for a big message, 1002/1007 for
 a protocol violation), and with our 64 KiB as its limit nothing bigger is ever buffered.
+
+Relaying: a job update goes to many sockets of one process as one frame built once
+(send_prepared).
 """
+
+import functools
 
 ENDPOINT_CLOSE_CODES = frozenset({1001, 1008, 1009, 1011, 1012, 1013})
 
@@ -37,3 +42,46 @@ def allow_endpoint_close_codes() -> None:
     WebSocketProtocol.maxMessagePayloadSize = MAX_FRAME_BYTES
     WebSocketProtocol.maxFramePayloadSize = MAX_FRAME_BYTES
     WebSocketProtocol._statusmsg_close_codes = True
+
+
+# --- relaying one event to many sockets --------------------------------------------------------
+
+def direct_protocol(send):
+    """Return the daphne WebSocketProtocol behind an ASGI send callable, or None (another server, a test).
+
+    daphne's send is functools.partial(Server.handle_reply, protocol); handle_reply only
+    checks that the connection is still there and calls protocol.handle_reply, which
+    frames and writes at once. send_prepared below does the same for a pre-framed message.
+    """
+    if not isinstance(send, functools.partial) or len(send.args) != 1 or send.keywords:
+        return None
+    server = getattr(send.func, "__self__", None)
+    if getattr(send.func, "__name__", None) != "handle_reply" or type(server).__module__ != "daphne.server":
+        return None
+    from daphne.ws_protocol import WebSocketProtocol
+
+    protocol = send.args[0]
+    return protocol if isinstance(protocol, WebSocketProtocol) else None
+
+
+def prepare_text(text: str):
+    """Frame a text message once, to be written to any number of daphne sockets (autobahn's broadcast helper)."""
+    from autobahn.websocket.protocol import PreparedMessage
+
+    return PreparedMessage(text.encode(), isBinary=False, applyMask=False, doNotCompress=False)
+
+
+def send_prepared(protocol, prepared) -> bool:
+    """Write a prepared message to an open socket, as protocol.handle_reply would; False if it is not open.
+
+    A socket with compression negotiated gets the message compressed for it (autobahn's
+    sendPreparedMessage); any other gets the frame as it is: sendData's work without the
+    debug-log arguments it formats for every frame.
+    """
+    if protocol.state != protocol.STATE_OPEN:
+        return False
+    if protocol._perMessageCompress is None and not protocol.send_queue:
+        protocol.transport.write(prepared.payloadHybi)
+    else:
+        protocol.sendPreparedMessage(prepared)
+    return True

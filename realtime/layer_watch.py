@@ -8,8 +8,9 @@ every message published in between was lost. This replaces the shard's receive l
 {"type": "layer.disconnected"} into every local consumer's queue when a read fails, and
 {"type": "layer.reconnected"} at the first subscribe confirmation after that: by then
 Redis has processed the re-SUBSCRIBE, so anything published later is delivered, and a
-snapshot read on that event leaves no gap. It also logs the loss once, not a traceback
-a second for the length of the outage.
+snapshot read on that event leaves no gap. The sockets of realtime/fanout.py hear both
+from the fan-out, once each, which meanwhile lets no socket start to follow a group. It
+also logs the loss once, not a traceback a second for the length of the outage.
 """
 
 import asyncio
@@ -49,10 +50,22 @@ async def _do_receiving(self) -> None:
 
 
 def tell_local_consumers(loop_layer, kind: str) -> None:
-    """Queue an event of type kind for every consumer of this process (handled in order, like any event)."""
+    """Queue an event of type kind for every consumer of this process (handled in order, like any event).
+
+    The sockets that follow groups through the fan-out hear it from the fan-out, once each,
+    not once per group channel it reads.
+    """
+    from .fanout import running
+
+    fanout = running()
+    skipped = set()
+    if fanout is not None:
+        skipped = fanout.channels
+        fanout.layer_status_changed(kind)
     data = loop_layer.channel_layer.serialize({"type": kind})
-    for queue in list(loop_layer.channels.values()):
-        queue.put_nowait(data)
+    for name, queue in list(loop_layer.channels.items()):
+        if name not in skipped:
+            queue.put_nowait(data)
 
 
 def watch_layer_connections() -> None:

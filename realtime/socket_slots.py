@@ -1,7 +1,7 @@
 """How many sockets each user holds open, capped at STATUSMSG MAX_SOCKETS_PER_USER across every daphne process.
 
 With channels-redis as the layer, each user has one Redis sorted set next to the layer's
-keys: a member per open socket (its channel name), scored with the time it stops counting
+keys: a member per open socket (its socket id), scored with the time it stops counting
 unless refreshed. A Lua script checks and adds atomically, so two daphnes cannot both take
 the last slot; a crashed daphne's sockets age out after TTL; each process re-scores its own
 sockets every REFRESH seconds. A Redis that is down or slow lets the socket open (fail open:

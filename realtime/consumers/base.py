@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from jobs.models import may_see
 
-from .. import db
+from .. import daphne_compat, db
+from ..connection_stats import stats
 from ..groups import job_group
 from .guarded import (  # noqa: F401 - re-exported for the job consumers
     CLOSE_FORBIDDEN,
@@ -147,12 +148,31 @@ class JobStreamConsumer(GuardedJsonConsumer):
     # --- relaying -----------------------------------------------------------------------------
     async def task_updated(self, event: dict) -> None:
         """Relay a task.updated event's job_update (pre-encoded by the publisher) if it is news."""
+        if self.take_job_update(event):
+            await self.send(text_data=event["text"])
+
+    def offer_job_update(self, event: dict, frame) -> None:
+        """Relay a task.updated event from the fan-out at once, framed once per process, when the socket is idle.
+
+        Idle: served by daphne, and handling nothing (no handler waiting, nothing queued), so
+        writing now keeps the socket's order. Otherwise the event queues like any other.
+        """
+        if self.protocol is None or self.draining or self.inbox or self.failure.done():
+            return self.deliver(event)
+        if self.closing:
+            stats.dropped()
+        elif self.take_job_update(event) and daphne_compat.send_prepared(
+                self.protocol, frame.prepared(daphne_compat.prepare_text)):
+            stats.sent()
+
+    def take_job_update(self, event: dict) -> bool:
+        """Record a task.updated event as sent if this socket relays it: a job its user may see, not muted, news."""
         if not may_see(self.user_id, self.user_is_staff, event.get("owner_id")):
-            return
+            return False
         if event["job_id"] in self.muted or not self.advance(event["job_id"], event["seq"]):
-            return
+            return False
         _remember(self.latest, event["job_id"], event["text"], LATEST_MEMORY)
-        await self.send(text_data=event["text"])
+        return True
 
     async def relay_message(self, message: dict, resend: bool = False) -> None:
         """Send a job_update built here (a snapshot) if it is news (or, resend, not older)."""

@@ -3,20 +3,26 @@
 A GuardedJsonConsumer authenticates (refusing with a close code the client can read),
 counts itself against the user's socket limit, joins its user's auth group (so that a
 logout closes it, see realtime/revocation.py), reads JSON messages within guard's
-limits, and on any end, a crash included, leaves every group it joined.
+limits, and on any end, a crash included, leaves every group it joined. It follows groups
+through its process's fan-out (realtime/fanout.py), not through a channel of its own, and
+handles its client's messages and its groups' events one at a time, in arrival order.
 """
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
+import uuid
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from .. import guard, revocation, socket_slots
+from .. import daphne_compat, fanout, guard, revocation, socket_slots
 from ..connection_stats import stats
 from ..groups import auth_group
 
@@ -72,6 +78,7 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.closing = False
+        self.accepted = False
         self.ready = False  # accepted and sent its snapshot: events may be acted on
         self.joined: set[str] = set()
         self.limiter = guard.RateLimiter()
@@ -79,26 +86,92 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         self.credential: tuple[str, str | None] | None = None
         self.counted = False
         self.opened = False  # counted in this process's connection stats
+        # The socket's own name (its slot in socket_slots): it has no channel-layer channel.
+        self.socket_id = f"socket.{uuid.uuid4().hex}"
+        self.fanout: fanout.Fanout | None = None
+        self.protocol = None  # daphne's protocol of this socket, when served by daphne
+        # What the socket is to handle, client messages and group events alike, in arrival order.
+        self.inbox: collections.deque[dict] = collections.deque()
+        self.draining = False
+        self.drainer: asyncio.Task | None = None
+        self.failure: asyncio.Future | None = None  # set when a handler ends the socket
 
     async def __call__(self, scope, receive, send):
+        """Run the socket: its client's messages and its groups' events, one at a time in arrival order.
+
+        Unlike Channels' AsyncConsumer.__call__, no channel-layer channel is opened per socket:
+        group events come through this process's fan-out (realtime/fanout.py), once per process.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        self.protocol = daphne_compat.direct_protocol(send)
+        self.failure = asyncio.get_running_loop().create_future()
         try:
-            await super().__call__(scope, receive, send)
-        except Exception as exc:
-            if getattr(self, "channel_layer", None) is None or getattr(self, "channel_name", None) is not None:
-                raise  # not new_channel() that failed: a crash, as loud as ever
-            # The layer could not open this socket's channel (Redis is down): answer 1013
-            # instead of a crashed application (an HTTP 500 and a traceback per attempt).
-            logger.warning("refusing socket path=%s: channel layer unavailable: %r", scope.get("path"), exc)
-            await refuse_unopened(receive, send, CLOSE_TRY_AGAIN_LATER)
+            await self.run(receive)
+        except StopConsumer:
+            pass
         finally:
+            if self.drainer is not None:
+                self.drainer.cancel()
             # However the consumer ends (a close, a crash in a handler, daphne cancelling a
-            # slow one), leave every group: channels-redis forgets only the socket's own
-            # channel, and a group entry left behind would stay subscribed in Redis for the
-            # life of the process.
+            # slow one), leave every group: a group followed by no open socket would stay
+            # subscribed in Redis for the life of the process.
             await self.leave_everything()
+
+    async def run(self, receive) -> None:
+        """Read the client's messages into the socket's queue until a handler ends the socket."""
+        while True:
+            receiving = asyncio.ensure_future(receive())
+            try:
+                await asyncio.wait((receiving, self.failure), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not receiving.done():
+                    receiving.cancel()
+            if self.failure.done():
+                self.failure.result()  # raises what ended the socket: StopConsumer, or a crash
+            self.deliver(receiving.result())
+            # As Channels does, the next client message is read once this one is handled.
+            if self.drainer is not None:
+                await asyncio.wait((self.drainer, self.failure), return_when=asyncio.FIRST_COMPLETED)
+
+    def deliver(self, message: dict) -> None:
+        """Handle message after everything delivered before it; within this call when the socket is idle.
+
+        The fan-out calls this for each follower in turn: a handler that completes without
+        waiting (most relays) costs no task switch, and one that waits (a database read)
+        goes on in a task of its own while the fan-out serves the next socket.
+        """
+        if self.failure is not None and self.failure.done():
+            return
+        self.inbox.append(message)
+        if not self.draining:
+            self.draining = True
+            drainer = asyncio.Task(self.drain(), loop=asyncio.get_running_loop(), eager_start=True)
+            if not drainer.done():
+                self.drainer = drainer  # asyncio holds a task weakly; the socket holds it until it ends
+
+    async def drain(self) -> None:
+        try:
+            while self.inbox:
+                await self.dispatch(self.inbox.popleft())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - StopConsumer after a disconnect, or a crash: either ends the socket
+            self.inbox.clear()
+            if not self.failure.done():
+                self.failure.set_exception(exc)
+        finally:
+            self.draining = False
+            self.drainer = None
+
+    def offer_job_update(self, event: dict, frame) -> None:
+        """Take a task.updated event from the fan-out (job sockets relay it without a task switch)."""
+        self.deliver(event)
 
     async def accept(self, subprotocol=None, headers=None) -> None:
         await super().accept(subprotocol, headers)
+        self.accepted = True
         if not self.closing and not self.opened:  # a refusal accepts only to close at once
             self.opened = True
             stats.opened(self.scope.get("path", ""), self.user_id)
@@ -113,14 +186,15 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
             self.opened = False
             stats.closed(self.scope.get("path", ""), self.user_id)
         groups, self.joined = list(self.joined), set()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            async with asyncio.timeout(LEAVE_TIMEOUT):
-                for group in groups:
-                    await self.channel_layer.group_discard(group, self.channel_name)
+        if self.fanout is not None and groups:
+            emptied = self.fanout.unfollow(groups, self)  # at once: nothing more is delivered here
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                async with asyncio.timeout(LEAVE_TIMEOUT):
+                    await self.fanout.close(emptied)
         if self.counted:
             self.counted = False
             with contextlib.suppress(Exception, asyncio.CancelledError):
-                await socket_slots.release(self.user_id, self.channel_name)
+                await socket_slots.release(self.user_id, self.socket_id)
 
     async def authenticate(self) -> int | None:
         """Admit the scope's user: None when the socket may go on, else the close code to refuse with."""
@@ -130,7 +204,7 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         # Read once: scope["user"] is a lazy proxy, and handlers run per relayed message.
         self.user, self.user_id = user, user.pk
         self.credential = revocation.socket_credential(self.scope)
-        if not await socket_slots.claim(self.user_id, self.channel_name):
+        if not await socket_slots.claim(self.user_id, self.socket_id):
             return CLOSE_TOO_MANY_SOCKETS
         self.counted = True
         self.user_limiter = guard.user_limiter(self.user_id)
@@ -151,7 +225,21 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except fanout.LayerUnavailable as exc:
+            await self.layer_unavailable(exc)
+
+    async def layer_unavailable(self, error: Exception) -> None:
+        """A group could not be followed (Redis is down): refuse the handshake 1013, or close an open socket 1012."""
+        if self.closing:
+            return
+        if self.accepted:
+            await self.refuse(CLOSE_SERVICE_RESTART, f"channel layer unavailable: {error}")
+            return
+        # The client retries later; no crashed application (an HTTP 500 and a traceback per attempt).
+        logger.warning("refusing socket path=%s: channel layer unavailable: %r", self.scope.get("path"), error)
+        await refuse_handshake(self, CLOSE_TRY_AGAIN_LATER)
 
     async def disconnect(self, code) -> None:
         # daphne (autobahn) closes a frame over the limit itself, and its warning goes to a
@@ -238,11 +326,14 @@ class GuardedJsonConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def join(self, group: str) -> None:
-        # Recorded before the call: a group_add that fails half-way is still left in __call__.
+        """Follow group through this process's fan-out; raises fanout.LayerUnavailable when Redis is down."""
+        if self.fanout is None:
+            self.fanout = fanout.for_layer(self.channel_layer)
+        # Recorded before the call: a follow that fails half-way is still left in __call__.
         self.joined.add(group)
-        await self.channel_layer.group_add(group, self.channel_name)
+        await self.fanout.follow(group, self)
 
     async def leave(self, group: str) -> None:
         if group in self.joined:
             self.joined.discard(group)
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.fanout.close(self.fanout.unfollow([group], self))

@@ -6,7 +6,7 @@ import pytest
 from channels.layers import get_channel_layer
 
 from realtime import guard, socket_slots
-from realtime.groups import job_group
+from realtime.groups import auth_group, job_group
 
 from .conftest import amake, handshake_refusal, nothing_more, open_socket, receive
 
@@ -80,9 +80,9 @@ def test_brackets_inside_strings_do_not_count_as_depth():
     assert guard.too_deep("[" * 65 + "]" * 65)
 
 
-def subscriptions_of(channel: str) -> list[str]:
-    """Return the groups of the in-memory layer that still hold channel."""
-    return [group for group, members in get_channel_layer().groups.items() if channel in members]
+def members(group: str) -> list[str]:
+    """Return the channels of the in-memory layer subscribed to group."""
+    return list(get_channel_layer().groups.get(group, {}))
 
 
 async def test_a_consumer_that_crashes_leaves_no_group_behind(make_job, user, token_of):
@@ -90,13 +90,12 @@ async def test_a_consumer_that_crashes_leaves_no_group_behind(make_job, user, to
     communicator, connected, _ = await open_socket(f"/ws/bulk-process/{job_id}", token=await amake(token_of)(user))
     assert connected
     await receive(communicator), await receive(communicator)
-    layer = get_channel_layer()
-    (channel,) = [name for name, members in layer.groups[job_group(job_id)].items()]
-    assert len(subscriptions_of(channel)) == 2  # the job and the user's auth group
-    await layer.group_send(job_group(job_id), {"type": "no.such.handler"})  # the consumer raises
+    followed = (job_group(job_id), auth_group(user.pk))
+    assert all(len(members(group)) == 1 for group in followed)  # the process's subscription of each
+    await get_channel_layer().group_send(job_group(job_id), {"type": "no.such.handler"})  # the consumer raises
     with pytest.raises(ValueError, match="No handler"):
         await communicator.wait(timeout=2)
-    assert subscriptions_of(channel) == []
+    assert [members(group) for group in followed] == [[], []]
     assert user.pk not in socket_slots._local  # and its slot is free again
 
 
@@ -104,9 +103,10 @@ async def test_a_normal_close_leaves_no_group_behind(make_job, user, token_of):
     communicator, _, _ = await open_socket("/ws/tasks/", token=await amake(token_of)(user))
     await receive(communicator)
     layer = get_channel_layer()
-    channels = {name for members in layer.groups.values() for name in members}
+    groups = [group for group, subscribed in layer.groups.items() if subscribed]
+    assert groups
     await communicator.disconnect()
-    assert all(subscriptions_of(channel) == [] for channel in channels)
+    assert all(members(group) == [] for group in groups)
 
 
 async def test_an_unknown_path_is_refused_with_4404_and_logs_no_error(user, token_of, caplog):

@@ -17,7 +17,7 @@ from jobs import lifecycle
 from jobs.models import Status, TaskInfo
 from notifications import queries, services
 from notifications.models import Notification
-from tests.processes import Daphne, in_thread, with_server_password
+from tests.processes import Daphne, in_thread, wait_for, with_server_password
 
 from .private_redis import PrivateRedis
 
@@ -379,3 +379,54 @@ def test_the_socket_count_survives_a_redis_restart_without_failing_open(private_
     asyncio.run(scenario())
     assert "socket count unavailable" not in caplog.text
     assert redis.Redis.from_url(private_redis.url).zcard(key) == 0
+
+
+def test_the_sockets_of_one_daphne_share_its_redis_subscriptions(private_redis, user, settings):
+    """Redis holds as many subscriptions for five sockets on a job as for one, and sends the job's update
+    to the daphne process once; each socket relays it, and all are unsubscribed when the last one closes."""
+    import redis
+
+    from jobs import announce
+
+    use_layer_on(settings, private_redis)
+    web = Daphne(REDIS_URL=private_redis.url).start()
+    job_id = str(lifecycle.create_task(name="job", total_items=5, owner=user))
+    token = token_for(web)
+    inspector = redis.Redis.from_url(private_redis.url)
+
+    def subscriptions() -> int:
+        return sum(int(client["sub"]) for client in inspector.client_list(_type="pubsub"))
+
+    def write_then_push():
+        from django.db import connection
+
+        try:
+            TaskInfo.objects.filter(pk=job_id).update(processed_items=2, seq=F("seq") + 1)
+            return announce.announce(job_id)
+        finally:
+            connection.close()
+
+    async def open_job_socket():
+        socket = await connect(web, f"/ws/bulk-process/{job_id}", token)
+        await socket.recv(), await socket.recv()  # connection_established, the snapshot
+        return socket
+
+    async def scenario():
+        sockets = [await open_job_socket()]
+        for_one = await asyncio.to_thread(subscriptions)
+        sockets += [await open_job_socket() for _ in range(4)]
+        for_five = await asyncio.to_thread(subscriptions)
+        sent = await asyncio.to_thread(write_then_push)
+        async with asyncio.timeout(10):
+            relayed = [json.loads(await socket.recv()) for socket in sockets]
+        for socket in sockets:
+            await socket.close()
+        return for_one, for_five, sent, relayed
+
+    try:
+        for_one, for_five, sent, relayed = asyncio.run(scenario())
+        wait_for(lambda: subscriptions() == 0, timeout=10, message="every subscription gone")
+    finally:
+        web.stop()
+    assert for_one > 0 and for_five == for_one
+    assert [(message["seq"], message["task"]["processed_items"]) for message in relayed] == [(sent["seq"], 2)] * 5
