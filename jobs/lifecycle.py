@@ -157,16 +157,17 @@ def _attach_owner(row: TaskInfo, owner) -> None:
         row.owner = owner
 
 
-def touch_running_task(task_id, owner=None, **fields) -> TaskInfo | None:
+def touch_running_task(task_id, owner=None, attempt: int | None = None, **fields) -> TaskInfo | None:
     """Write fields and a fresh heartbeat to a running task; return the row as written, or None.
 
-    owner, when the caller holds it, rides on the returned row (see start_task).
+    owner, when the caller holds it, rides on the returned row (see start_task). attempt, when
+    given, must still be the row's (see _this_run).
 
     The one place a running job hears from its row, in one UPDATE … RETURNING: None means
     the row is no longer running (reaped, or ended elsewhere), and a row carrying
     cancel_requested_at means another process asked the job to stop. Either way it should stop.
     """
-    rows = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update_returning(
+    rows = _this_run(task_id, attempt).filter(status=Status.RUNNING).update_returning(
         heartbeat_at=timezone.now(), seq=F("seq") + 1, **fields
     )
     if not rows:
@@ -175,6 +176,17 @@ def touch_running_task(task_id, owner=None, **fields) -> TaskInfo | None:
         metrics.PROGRESS_WRITES.inc()
     _attach_owner(rows[0], owner)
     return rows[0]
+
+
+def _this_run(task_id, attempt: int | None):
+    """The task's row while it is still on attempt (any attempt when None).
+
+    A chunk's worker that stalled past STALE_AFTER (paused, swapping) may wake after the reaper
+    queued its chunk again: its writes then match no row, so it neither overwrites nor ends the
+    new run; it stops, as for a row that ended elsewhere.
+    """
+    rows = TaskInfo.objects.filter(pk=task_id)
+    return rows if attempt is None else rows.filter(attempt=attempt)
 
 
 def should_stop(row: TaskInfo | None) -> bool:
@@ -196,9 +208,10 @@ def end_task(
     processed_items: int | None = None,
     from_statuses=UNFINISHED,
     owner=None,
+    attempt: int | None = None,
 ) -> TaskInfo | None:
     """End a task in a final status; return the row as ended (its status may be cancelled, see
-    below), or None if it had already ended (nothing is written)."""
+    below), or None if it had already ended, or is no longer on attempt (nothing is written)."""
     assert status in (Status.COMPLETED, Status.FAILED, Status.CANCELLED), status
     fields = {
         "status": status,
@@ -212,7 +225,7 @@ def end_task(
     if status == Status.COMPLETED:
         fields.update(_completed_unless_cancel_accepted(error))
     with transaction.atomic():
-        rows = TaskInfo.objects.filter(pk=task_id, status__in=from_statuses).update_returning(**fields)
+        rows = _this_run(task_id, attempt).filter(status__in=from_statuses).update_returning(**fields)
         if not rows:
             return None
         task = rows[0]

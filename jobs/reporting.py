@@ -53,8 +53,10 @@ class ProgressReporter:
     """The progress callback of one running task; jobs get its `update` function."""
 
     def __init__(self, task_id, total_items: int, interval: float | None = None, clock=time.monotonic,
-                 owner=None, in_group: bool | None = None):
+                 owner=None, in_group: bool | None = None, attempt: int | None = None):
         self.task_id = task_id
+        # The run of the task this reporter writes for (lifecycle._this_run); None: whatever run.
+        self.attempt = attempt
         # The task's owner, attached to each written row so its snapshot needs no query.
         self.owner = owner
         # Whether the task is a chunk of a group (see _write); None: learned from its first write.
@@ -202,7 +204,7 @@ class ProgressReporter:
         # in the same transaction, so a recount of the group (jobs.lifecycle.settle_group) sees
         # both writes or neither, and never counts the new items twice.
         with transaction.atomic() if self.in_group is not False else nullcontext():
-            row = lifecycle.touch_running_task(self.task_id, owner=self.owner, **fields)
+            row = lifecycle.touch_running_task(self.task_id, owner=self.owner, attempt=self.attempt, **fields)
             if row is not None:
                 announce_on_commit(self.task_id, row=row)
                 self.in_group = row.parent_id is not None

@@ -311,3 +311,22 @@ def test_the_admins_cancel_action_leaves_a_chunk_alone_and_says_so(admin_client,
                                  follow=True)
     assert "Chunks of a group left alone (cancel their group): 1." in response.content.decode()
     assert row(chunk.pk).status == Status.PENDING
+
+
+def test_a_stalled_worker_that_wakes_after_its_chunk_was_queued_again_writes_nothing(user):
+    parent_id = start_group(user, 120)
+    chunk = chunks_of(parent_id)[0]
+    assert lifecycle.start_task(chunk.pk)
+    late = ProgressReporter(str(chunk.pk), chunk.total_items, interval=0, attempt=1)
+    late.update(10)
+    _lose_worker_of(chunk.pk)  # its worker stalls (paused, swapping) past STALE_AFTER
+    assert reap_stale_tasks(stale_after=60) == 1 and row(chunk.pk).attempt == 2
+    with pytest.raises(JobCancelled):
+        late.update(11)  # it wakes: the row is not its run any more, so it stops
+    assert lifecycle.end_task(chunk.pk, Status.CANCELLED, processed_items=11, attempt=1) is None
+    assert row(chunk.pk).status == Status.PENDING  # the second run is still to come
+    assert lifecycle.start_task(chunk.pk)
+    assert lifecycle.touch_running_task(chunk.pk, attempt=1, processed_items=3) is None
+    assert lifecycle.touch_running_task(chunk.pk, attempt=2, processed_items=3).processed_items == 3
+    assert lifecycle.end_task(chunk.pk, Status.COMPLETED, attempt=1) is None
+    assert row(chunk.pk).status == Status.RUNNING and row(parent_id).processed_items == 0
