@@ -515,7 +515,7 @@ def rest_breakdown(variants: dict, user_ids: list[int]) -> None:
         own, calls, sql_within = stage_times(function, users)
         print(f"\n{name}: where a request's time goes (mean over {len(users)} requests; each stage's"
               f" own time, the stages inside it taken out)")
-        print(f"    {'stage':<50} {'ms':>6} {'share':>6}   of which SQL")
+        print(f"    {'stage':<50} {'ms':>6} {'share':>6}   SQL it sent (in the SQL row)")
         total = sum(own.values())
         order = [OUTSIDE, *dict.fromkeys(stage for _, _, stage in request_stages()), "SQL"]
         for stage in order:
@@ -635,7 +635,7 @@ TARGETS = {  # p50 targets, ms
 
 
 def report(results: dict[str, list[float]], cpu_results: dict[str, list[float]]) -> None:
-    print(f"\n{'query':<72} {'timings over random users':<52} this thread's CPU")
+    print(f"\n{'query':<72} {'timings over random users':<43} this thread's CPU")
     for name, samples in results.items():
         cpu = f"   CPU p50 {statistics.median(cpu_results[name]) * 1000:7.3f} ms" if name in cpu_results else ""
         print(f"{name:<72} {percentiles(samples)}   (n={len(samples)}){cpu}")
