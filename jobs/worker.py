@@ -155,14 +155,16 @@ _task_reads: dict[str, _TaskRead] = {}
 
 def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     task_id = str(task.pk)
-    reporter = ProgressReporter(task_id, task.total_items, owner=task.owner)
+    # Every write of this run names its attempt: a run the reaper gave up on (a chunk queued
+    # again) then writes nothing over the next one (lifecycle._this_run).
+    reporter = ProgressReporter(task_id, task.total_items, owner=task.owner, attempt=task.attempt)
     signals = StopSignals(on_stop=reporter.request_stop, grace=STOP_GRACE)
     heartbeat = Heartbeat.of_this_process()
     interruption = None
     # In a cluster, the timeout's alarm too: a timed-out job then stops at a progress report.
     signals.install(timeout_grace=TIMEOUT_GRACE if cluster is not None else None)
     heartbeat.add(task_id, on_stop_requested=reporter.request_stop, cluster=cluster,
-                  on_cluster_stopping=signals.stop_from_thread)
+                  on_cluster_stopping=signals.stop_from_thread, attempt=task.attempt)
     try:
         try:
             signals.arm()
@@ -250,14 +252,15 @@ def _end(task: TaskInfo, status: Status, reporter: ProgressReporter, *, result=N
     except DatabaseError as exc:  # the final write below carries processed_items anyway
         logger.warning("task id=%s last progress not written: %s", task_id, exc)
         drop_connection()
-    for attempt, delay in enumerate((0.0, *FINAL_WRITE_DELAYS), start=1):
-        time.sleep(delay)
+    for try_number, delay in enumerate((0.0, *FINAL_WRITE_DELAYS), start=1):
+        if delay:
+            time.sleep(delay)
         try:
             row = lifecycle.end_task(task_id, status, result=result, error=error,
-                                     processed_items=reporter.processed, owner=task.owner)
+                                     processed_items=reporter.processed, owner=task.owner, attempt=task.attempt)
             return row.status if row is not None else None
         except DatabaseError as exc:
-            logger.warning("task id=%s final write failed attempt=%s: %s", task_id, attempt, exc)
+            logger.warning("task id=%s final write failed try=%s: %s", task_id, try_number, exc)
             drop_connection()
         except Exception as exc:  # e.g. a result JSON cannot hold: the row must still end
             logger.exception("task id=%s final write refused", task_id)
@@ -270,7 +273,8 @@ def _end_without_result(task: TaskInfo, reporter: ProgressReporter, refused: Exc
     """End the row failed, with why its own ending could not be stored (its result dropped)."""
     try:
         row = lifecycle.end_task(str(task.pk), Status.FAILED, processed_items=reporter.processed, owner=task.owner,
-                                 error=f"The job's ending could not be stored: {type(refused).__name__}: {refused}")
+                                 error=f"The job's ending could not be stored: {type(refused).__name__}: {refused}",
+                                 attempt=task.attempt)
     except DatabaseError:
         logger.exception("task id=%s final write failed; the reaper will end the row", task.pk)
         return None
@@ -343,10 +347,11 @@ class Heartbeat(threading.Thread):
             return heartbeat
 
     def add(self, task_id: str, on_stop_requested, cluster: ClusterWatch | None = None,
-            on_cluster_stopping=None) -> None:
-        """Beat task_id from now on: its first beat is one HEARTBEAT_INTERVAL away (start_task wrote one)."""
+            on_cluster_stopping=None, attempt: int | None = None) -> None:
+        """Beat task_id (its run attempt, when given) from now on: its first beat is one
+        HEARTBEAT_INTERVAL away (start_task wrote one)."""
         interval = app_settings.HEARTBEAT_INTERVAL
-        job = _BeatingJob(task_id, interval, on_stop_requested, cluster, on_cluster_stopping)
+        job = _BeatingJob(task_id, interval, on_stop_requested, cluster, on_cluster_stopping, attempt)
         with self._lock:
             self._jobs[task_id] = job
             if job.next_look() < self._wake_at:  # e.g. the first job after an idle spell
@@ -405,7 +410,7 @@ class Heartbeat(threading.Thread):
 
     def _beat(self, job: "_BeatingJob") -> None:
         try:
-            row = lifecycle.touch_running_task(job.task_id)
+            row = lifecycle.touch_running_task(job.task_id, attempt=job.attempt)
         except Exception as exc:  # a lost beat is retried next time; the job goes on
             logger.exception("heartbeat failed task id=%s", job.task_id)
             if isinstance(exc, DatabaseError):
@@ -420,10 +425,12 @@ class Heartbeat(threading.Thread):
 class _BeatingJob:
     """One running job as the heartbeat thread sees it: when to beat it, and whom to tell what."""
 
-    __slots__ = ("cluster", "interval", "next_beat", "on_cluster_stopping", "on_stop_requested", "task_id")
+    __slots__ = ("attempt", "cluster", "interval", "next_beat", "on_cluster_stopping", "on_stop_requested", "task_id")
 
-    def __init__(self, task_id: str, interval: float, on_stop_requested, cluster, on_cluster_stopping):
+    def __init__(self, task_id: str, interval: float, on_stop_requested, cluster, on_cluster_stopping,
+                 attempt: int | None = None):
         self.task_id = task_id
+        self.attempt = attempt
         self.interval = interval
         self.next_beat = time.monotonic() + interval
         self.on_stop_requested = on_stop_requested

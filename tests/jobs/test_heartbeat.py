@@ -154,3 +154,16 @@ def test_a_failing_callback_does_not_end_the_beats_of_later_jobs(make_task, user
     finally:
         heartbeat.remove(later)
     assert heartbeat.is_alive() and Heartbeat.of_this_process() is heartbeat
+
+
+def test_a_run_the_reaper_gave_up_on_is_not_beaten_over_the_next_one(make_task, user):
+    task_id = running_task(make_task)
+    told = []
+    heartbeat = Heartbeat.of_this_process()
+    heartbeat.add(task_id, on_stop_requested=lambda: told.append("stop"), attempt=1)
+    try:
+        TaskInfo.objects.filter(pk=task_id).update(attempt=2)  # queued again and started by another worker
+        wait_for(lambda: told, timeout=3 * BEAT)
+    finally:
+        heartbeat.remove(task_id)
+    assert TaskInfo.objects.get(pk=task_id).heartbeat_at == TaskInfo.objects.get(pk=task_id).started_at

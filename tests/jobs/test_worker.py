@@ -316,3 +316,23 @@ def test_the_worker_reads_its_row_and_owner_as_the_orm_does(make_task, user, own
     assert fields_of(task) == fields_of(expected)
     assert (fields_of(owner) if owned else owner) == (fields_of(expected.owner) if owned else None)
     assert read_task(str(uuid.uuid4())) is None
+
+
+def queued_again_meanwhile_job(progress_callback):
+    """Report, then find the running row given to a next run (the reaper queued it again and it started)."""
+    from django.db.models import F
+
+    progress_callback(1)
+    TaskInfo.objects.filter(status=Status.RUNNING).update(attempt=F("attempt") + 1)
+    progress_callback(2)  # the throttle lets this one through only after the interval: it may not write
+    return {"counted": 2}
+
+
+def test_a_run_given_up_on_writes_nothing_over_the_next_run(make_task, user):
+    from jobs.registry import TaskKind, register
+
+    register(TaskKind("queued_again", "tests.jobs.test_worker.queued_again_meanwhile_job", timeout=60))
+    task_id = make_task(kind="queued_again", total_items=0)
+    run_task(str(task_id))
+    task = TaskInfo.objects.get(pk=task_id)
+    assert (task.status, task.attempt, task.result, task.completed_at) == (Status.RUNNING, 2, None, None)
