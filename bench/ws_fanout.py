@@ -1,9 +1,12 @@
 """Messages/s delivered to 1,000 sockets by one daphne process and by two, beside bare relays.
 
-Every socket follows one job (/ws/bulk-process/<id>, the real consumer) or a bare relay
-(bench/ws_relay_app.py: /ws/bare/ with Channels' default dispatch, /ws/lean/ without its
-per-message thread hop, as the job consumer). This process publishes bursts of task.updated events as
-fast as the layer takes them and counts deliveries until every socket has the last one.
+Every socket follows one job (/ws/bulk-process/<id>, the real consumer, fed by its process's
+fan-out: realtime/fanout.py) or a bare relay (bench/ws_relay_app.py: a Channels consumer with
+a channel of its own per socket, /ws/bare/ with Channels' default dispatch, /ws/lean/ without
+its per-message thread hop). This process publishes bursts of task.updated events as fast as
+the layer takes them and counts deliveries until every socket has the last one. On a small
+machine the client here, sharing the cores, bounds the job consumer's figure: a second
+daphne process does not raise it.
 Run: .venv/bin/python bench/ws_fanout.py [--sockets 1000] [--messages 30]
 """
 

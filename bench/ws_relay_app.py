@@ -1,7 +1,9 @@
 """ASGI app for bench/ws_fanout.py: statusmsg's own app plus /ws/bare/ and /ws/lean/, bare relays.
 
-The bare consumer is the floor of the serving path (daphne + Channels + the layer): it
-joins one group and sends each event's pre-encoded text, with no auth, seq or ownership check.
+The bare consumer is Channels' own way to relay (daphne + Channels + the layer, a channel
+per socket): it joins one group and sends each event's pre-encoded text, with no auth, seq or
+ownership check. The job sockets follow their groups through a per-process fan-out instead
+(realtime/fanout.py), which is why they outrun it.
 """
 
 from channels.consumer import get_handler_name
