@@ -16,6 +16,7 @@ follow anything: follow() raises LayerUnavailable, and a handshake is refused wi
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import weakref
 from typing import Protocol
@@ -147,7 +148,9 @@ class Fanout:
             subscription.channel = await self.layer.new_channel()
             self.channels.add(subscription.channel)
             # Reading from the start: its end is also what unsubscribes the channel (channels-redis).
-            subscription.receiver = asyncio.get_running_loop().create_task(self._receive(subscription))
+            # A context of its own, not that of the socket that happened to follow the group first.
+            subscription.receiver = asyncio.get_running_loop().create_task(self._receive(subscription),
+                                                                          context=contextvars.Context())
             await self.layer.group_add(subscription.group, subscription.channel)
         except Exception as exc:
             if subscription.receiver is not None:

@@ -91,3 +91,32 @@ async def test_while_the_layer_has_lost_redis_a_handshake_is_refused_1013_and_op
     assert connected and (await receive(badge))["type"] == "unread_count"
     for socket in (communicator, badge):
         await socket.disconnect()
+
+
+class SlowToSubscribe:
+    """The test's layer, with a group_add that waits to be released (a Redis slow to take the SUBSCRIBE)."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.layer, name)
+
+    async def group_add(self, group, channel):
+        await self.release.wait()
+        await self.layer.group_add(group, channel)
+
+
+async def test_a_group_whose_only_follower_gives_up_while_it_is_subscribed_is_unsubscribed_after():
+    layer = SlowToSubscribe(get_channel_layer())
+    process_fanout = fanout.Fanout(layer)
+    following = asyncio.ensure_future(process_fanout.follow("slow.group", object()))
+    await asyncio.sleep(0.05)
+    following.cancel()  # the socket went away during its handshake
+    with pytest.raises(asyncio.CancelledError):
+        await following
+    layer.release.set()
+    await asyncio.sleep(0.2)
+    assert members("slow.group") == []
+    assert process_fanout.subscriptions == {} and process_fanout.channels == set()
