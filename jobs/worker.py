@@ -157,7 +157,9 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     task_id = str(task.pk)
     # Every write of this run names its attempt: a run the reaper gave up on (a chunk queued
     # again) then writes nothing over the next one (lifecycle._this_run).
-    reporter = ProgressReporter(task_id, task.total_items, owner=task.owner, attempt=task.attempt)
+    # in_group: a chunk's progress writes also add to its group, in one transaction; others stay one UPDATE.
+    reporter = ProgressReporter(task_id, task.total_items, owner=task.owner, attempt=task.attempt,
+                                in_group=task.parent_id is not None)
     signals = StopSignals(on_stop=reporter.request_stop, grace=STOP_GRACE)
     heartbeat = Heartbeat.of_this_process()
     interruption = None
