@@ -16,6 +16,7 @@ takes one. This module is the group's arithmetic; jobs.lifecycle moves the rows.
   from the chunks' (`merge`), and so one notification.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +29,8 @@ from statusmsg.conf import app_settings
 
 from .models import Status, TaskInfo
 from .registry import TaskKind
+
+logger = logging.getLogger(__name__)
 
 UNFINISHED = (Status.PENDING, Status.RUNNING)
 CHILD_STATUSES = tuple(Status.values)
@@ -178,9 +181,17 @@ def endings(parent: TaskInfo, chunk_param: str) -> list[Chunk]:
 
 
 def merge(kind: TaskKind, chunks: list[Chunk]) -> dict:
-    """Return the group's result: the kind's merge (TaskKind.merge_path), or merge_results."""
-    merge_chunks = import_string(kind.merge_path) if kind.merge_path else merge_results
-    return merge_chunks(chunks)
+    """Return the group's result: the kind's merge (TaskKind.merge_path), or merge_results.
+
+    A kind's merge that fails must not keep its group from ending (the failure would roll back
+    the last chunk's ending with it): the default merge stands in, and the failure is logged.
+    """
+    if kind.merge_path:
+        try:
+            return import_string(kind.merge_path)(chunks)
+        except Exception:
+            logger.exception("merging the chunks of a %s group failed; merged by the default", kind.name)
+    return merge_results(chunks)
 
 
 def merge_results(chunks: list[Chunk]) -> dict:

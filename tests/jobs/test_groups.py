@@ -330,3 +330,19 @@ def test_a_stalled_worker_that_wakes_after_its_chunk_was_queued_again_writes_not
     assert lifecycle.touch_running_task(chunk.pk, attempt=2, processed_items=3).processed_items == 3
     assert lifecycle.end_task(chunk.pk, Status.COMPLETED, attempt=1) is None
     assert row(chunk.pk).status == Status.RUNNING and row(parent_id).processed_items == 0
+
+
+def broken_merge(chunks):
+    raise KeyError("analyzed")
+
+
+def test_a_kinds_broken_merge_does_not_keep_its_group_from_ending(user, caplog):
+    registry._registered.pop(KIND)
+    registry.register(registry.TaskKind(KIND, f"{__name__}.item_job", timeout=60, chunk_param="items",
+                                        merge_path=f"{__name__}.broken_merge"))
+    parent_id = start_group(user, 60)
+    for chunk in chunks_of(parent_id):
+        assert run_task(str(chunk.pk)) == Status.COMPLETED
+    parent = row(parent_id)
+    assert parent.status == Status.COMPLETED and parent.result["ok"] == 60  # by the default merge
+    assert "merged by the default" in caplog.text
