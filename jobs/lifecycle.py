@@ -22,7 +22,7 @@ from statusmsg import metrics
 from . import groups, outcomes
 from .announce import announce_on_commit
 from .exceptions import TaskAlreadyFinished, TaskInGroup, TaskNotFound
-from .models import Status, TaskInfo
+from .models import CompiledUpdate, Param, Status, TaskInfo
 from .registry import get_task_kind
 
 logger = logging.getLogger(__name__)
@@ -126,16 +126,41 @@ def start_task(task_id, owner=None) -> bool:
     owner, when the caller holds it (the worker does), rides on the announced row, which the
     UPDATE … RETURNING hands back: starting costs one statement.
     """
-    now = timezone.now()
-    rows = TaskInfo.objects.filter(pk=task_id, status=Status.PENDING).update_returning(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, seq=F("seq") + 1
-    )
+    rows = _compiled_update(("start",), _start_update)(task_id=task_id, now=timezone.now())
     if rows:
         _attach_owner(rows[0], owner)
         announce_on_commit(task_id, row=rows[0])
         if rows[0].parent_id is not None:
             _announce_parent(groups.mark_started(rows[0].parent_id), owner)
     return bool(rows)
+
+
+def _start_update():
+    now = _param("now", "started_at")
+    return TaskInfo.objects.filter(pk=_param("task_id", "id"), status=Status.PENDING), {
+        "status": Status.RUNNING, "started_at": now, "heartbeat_at": now, "seq": F("seq") + 1}
+
+
+# The hot writes of every job (start, heartbeat and progress, end) are compiled once per database
+# and shape (which guards and fields, not their values): building and compiling their ORM UPDATE
+# cost more than the database's running it. Each shape is still stated with the ORM, in the
+# functions that build it; a call sends only its values. Two threads compiling one store the same.
+_compiled: dict[tuple, CompiledUpdate] = {}
+
+
+def _compiled_update(shape: tuple, build) -> CompiledUpdate:
+    """Return the UPDATE … RETURNING that build() states (rows, fields), compiled once per database and shape."""
+    key = (TaskInfo.objects.db, *shape)
+    statement = _compiled.get(key)
+    if statement is None:
+        rows, fields = build()
+        statement = _compiled[key] = rows.compile_update_returning(**fields)
+    return statement
+
+
+def _param(name: str, field: str | None = None) -> Param:
+    """A value left open in a compiled statement, prepared as TaskInfo's field (of the same name by default)."""
+    return Param(name, TaskInfo._meta.get_field(field or name))
 
 
 def _announce_parent(parent: TaskInfo | None, owner=None) -> None:
@@ -167,15 +192,26 @@ def touch_running_task(task_id, owner=None, attempt: int | None = None, **fields
     the row is no longer running (reaped, or ended elsewhere), and a row carrying
     cancel_requested_at means another process asked the job to stop. Either way it should stop.
     """
-    rows = _this_run(task_id, attempt).filter(status=Status.RUNNING).update_returning(
-        heartbeat_at=timezone.now(), seq=F("seq") + 1, **fields
-    )
+    now = timezone.now()
+    if any(hasattr(value, "resolve_expression") for value in fields.values()):  # not a plain value: no compiled shape
+        rows = _this_run(task_id, attempt).filter(status=Status.RUNNING).update_returning(
+            heartbeat_at=now, seq=F("seq") + 1, **fields)
+    else:
+        statement = _compiled_update(("touch", attempt is None, *sorted(fields)),
+                                     lambda: _touch_update(attempt is None, fields))
+        rows = statement(task_id=task_id, attempt=attempt, heartbeat_at=now, **fields)
     if not rows:
         return None
     if fields:  # a progress write, not a bare heartbeat
         metrics.PROGRESS_WRITES.inc()
     _attach_owner(rows[0], owner)
     return rows[0]
+
+
+def _touch_update(any_attempt: bool, fields: dict):
+    rows = _open_run(any_attempt).filter(status=Status.RUNNING)
+    return rows, {"heartbeat_at": _param("heartbeat_at"), "seq": F("seq") + 1,
+                  **{name: _param(name) for name in fields}}
 
 
 def _this_run(task_id, attempt: int | None):
@@ -187,6 +223,11 @@ def _this_run(task_id, attempt: int | None):
     """
     rows = TaskInfo.objects.filter(pk=task_id)
     return rows if attempt is None else rows.filter(attempt=attempt)
+
+
+def _open_run(any_attempt: bool):
+    """_this_run for a compiled statement: the task's id (and attempt, unless any) left open."""
+    return _this_run(_param("task_id", "id"), None if any_attempt else _param("attempt"))
 
 
 def should_stop(row: TaskInfo | None) -> bool:
@@ -213,19 +254,12 @@ def end_task(
     """End a task in a final status; return the row as ended (its status may be cancelled, see
     below), or None if it had already ended, or is no longer on attempt (nothing is written)."""
     assert status in (Status.COMPLETED, Status.FAILED, Status.CANCELLED), status
-    fields = {
-        "status": status,
-        "completed_at": timezone.now(),
-        "result": result,
-        "error": error,
-        "seq": F("seq") + 1,
-    }
-    if processed_items is not None:
-        fields["processed_items"] = processed_items
-    if status == Status.COMPLETED:
-        fields.update(_completed_unless_cancel_accepted(error))
+    from_statuses = tuple(from_statuses)
+    statement = _compiled_update(("end", status, processed_items is None, from_statuses, attempt is None),
+                                 lambda: _end_update(status, processed_items is None, from_statuses, attempt is None))
     with transaction.atomic():
-        rows = _this_run(task_id, attempt).filter(status__in=from_statuses).update_returning(**fields)
+        rows = statement(task_id=task_id, attempt=attempt, completed_at=timezone.now(), result=result, error=error,
+                         processed_items=processed_items)
         if not rows:
             return None
         task = rows[0]
@@ -239,6 +273,21 @@ def end_task(
         if task.parent_id is not None:
             settle_group(task.parent_id, owner)
     return task
+
+
+def _end_update(status: Status, keep_processed: bool, from_statuses: tuple, any_attempt: bool):
+    fields = {
+        "status": status,
+        "completed_at": _param("completed_at"),
+        "result": _param("result"),
+        "error": _param("error"),
+        "seq": F("seq") + 1,
+    }
+    if not keep_processed:
+        fields["processed_items"] = _param("processed_items")
+    if status == Status.COMPLETED:
+        fields.update(_completed_unless_cancel_accepted(_param("error")))
+    return _open_run(any_attempt).filter(status__in=from_statuses), fields
 
 
 def settle_group(parent_id, owner=None) -> None:
@@ -268,17 +317,20 @@ def _count_finished(task: TaskInfo) -> None:
         metrics.TASK_DURATION.labels(task.kind).observe((task.completed_at - task.started_at).total_seconds())
 
 
-def _completed_unless_cancel_accepted(error: str) -> dict:
+def _completed_unless_cancel_accepted(error: str | Param) -> dict:
     """Return the UPDATE fields that end a returning job completed, or cancelled if a cancel was accepted.
 
     Evaluated by the database on the row it locks (PostgreSQL re-reads a row that a
     concurrent transaction changed before applying SET), so no cancel can commit in between.
-    The job's result is kept either way: it is what the job had done.
+    The job's result is kept either way: it is what the job had done. error is the job's own, a
+    Param in end_task's compiled statement.
     """
     accepted = Q(cancel_requested_at__isnull=False)
     return {
         "status": Case(When(accepted, then=Value(Status.CANCELLED)), default=Value(Status.COMPLETED)),
-        "error": Case(When(accepted, then=Value(CANCELLED_ON_REQUEST)), default=Value(error)),
+        "error": Case(When(accepted, then=Value(CANCELLED_ON_REQUEST)),
+                      default=error if isinstance(error, Param) else Value(error),
+                      output_field=TaskInfo._meta.get_field("error")),
         "progress": Case(When(accepted, then=F("progress")), default=Value(100.0)),
     }
 

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connections, models
-from django.db.models import Count, Q
+from django.db.models import Count, Expression, Q
 from django.db.models.sql import UpdateQuery
 
 
@@ -45,27 +45,28 @@ class TaskInfoQuerySet(models.QuerySet):
         progress write learns the cancel request and gets the snapshot to announce without
         a second query. Values pass through the fields' own converters, as a SELECT's would.
         """
+        sql, params = self._update_sql(fields)
+        return _returned_rows(self.db).run(sql, params)
+
+    def compile_update_returning(self, **fields) -> "CompiledUpdate":
+        """Compile update_returning(**fields) once, leaving each Param in the filters and fields open.
+
+        For the hot writes (a job's start, heartbeat and progress, its end): building and
+        compiling the ORM's UPDATE (the cancel CASE, the guards) cost more than running it.
+        """
+        return CompiledUpdate(self.db, *self._update_sql(fields))
+
+    def compile_count(self) -> "CompiledCount":
+        """Compile count() once, leaving each Param in the filters open (as compile_update_returning)."""
+        sql, params = self.order_by().values("pk").query.get_compiler(self.db).as_sql()
+        return CompiledCount(self.db, f"SELECT COUNT(*) FROM ({sql}) AS counted", list(params))
+
+    def _update_sql(self, fields: dict) -> tuple[str, list]:
         query = self.query.chain(UpdateQuery)
         query.add_update_values(fields)
         query.annotations = {}
-        connection = connections[self.db]
         sql, params = query.get_compiler(self.db).as_sql()
-        concrete = self.model._meta.concrete_fields
-        columns = [field.get_col(self.model._meta.db_table) for field in concrete]
-        sql += " RETURNING " + ", ".join(connection.ops.quote_name(field.column) for field in concrete)
-        converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection) for col in columns]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        names = [field.attname for field in concrete]
-        tasks = []
-        for row in rows:
-            values = list(row)
-            for index, (col, field_converters) in enumerate(zip(columns, converters, strict=True)):
-                for converter in field_converters:
-                    values[index] = converter(values[index], col, connection)
-            tasks.append(self.model.from_db(self.db, names, values))
-        return tasks
+        return sql + _returned_rows(self.db).returning, list(params)
 
     def summary(self) -> dict:
         """Return the count of tasks per status (and the total) in one query."""
@@ -74,6 +75,98 @@ class TaskInfoQuerySet(models.QuerySet):
             **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
         )
         return counts
+
+
+class Param(Expression):
+    """A value a compiled statement leaves open (CompiledUpdate): its field prepares each call's value."""
+
+    def __init__(self, name: str, field: models.Field):
+        super().__init__(output_field=field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+
+class Compiled:
+    """A statement compiled once with its Params left open; params_for fills them in for one call,
+    prepared by their fields as the ORM would (get_db_prep_save)."""
+
+    def __init__(self, alias: str, sql: str, params: list):
+        self.alias = alias
+        self.sql = sql
+        self.params = params
+        self.slots = [(index, param.name, param.output_field) for index, param in enumerate(params)
+                      if isinstance(param, Param)]
+
+    def params_for(self, values: dict) -> list:
+        connection = connections[self.alias]
+        params = list(self.params)
+        for index, name, field in self.slots:
+            params[index] = field.get_db_prep_save(values[name], connection)
+        return params
+
+
+class CompiledUpdate(Compiled):
+    """One UPDATE … RETURNING of tasks compiled once (TaskInfoQuerySet.compile_update_returning);
+    a call returns the rows as update_returning does."""
+
+    def __call__(self, **values) -> list["TaskInfo"]:
+        return _returned_rows(self.alias).run(self.sql, self.params_for(values))
+
+
+class CompiledCount(Compiled):
+    """One COUNT of tasks compiled once (TaskInfoQuerySet.compile_count); a call returns the count."""
+
+    def __call__(self, **values) -> int:
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, self.params_for(values))
+            return cursor.fetchone()[0]
+
+
+class _ReturnedRows:
+    """The RETURNING clause of every TaskInfo column on one database, and the rows it hands back.
+
+    The per-column converters (UUID, JSON, datetimes on SQLite) are looked up once per database:
+    every job's start, progress writes and end read a row back this way.
+    """
+
+    def __init__(self, alias: str):
+        self.alias = alias
+        connection = connections[alias]
+        concrete = TaskInfo._meta.concrete_fields
+        self.returning = " RETURNING " + ", ".join(connection.ops.quote_name(field.column) for field in concrete)
+        self.names = [field.attname for field in concrete]
+        columns = [field.get_col(TaskInfo._meta.db_table) for field in concrete]
+        self.converters = [
+            (index, col, converters)
+            for index, col in enumerate(columns)
+            if (converters := connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        ]
+
+    def run(self, sql: str, params: list) -> list["TaskInfo"]:
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        tasks = []
+        for row in rows:
+            values = list(row)
+            for index, col, converters in self.converters:
+                for converter in converters:
+                    values[index] = converter(values[index], col, connection)
+            tasks.append(TaskInfo.from_db(self.alias, self.names, values))
+        return tasks
+
+
+_returned: dict[str, _ReturnedRows] = {}  # per database alias; two threads building one store the same
+
+
+def _returned_rows(alias: str) -> _ReturnedRows:
+    returned = _returned.get(alias)
+    if returned is None:
+        returned = _returned[alias] = _ReturnedRows(alias)
+    return returned
 
 
 class TaskInfo(models.Model):
