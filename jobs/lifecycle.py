@@ -15,6 +15,7 @@ import logging
 from django.db import DatabaseError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from statusmsg import metrics
@@ -39,28 +40,72 @@ def create_task(
     kind: str = "bulk_save",
     params: dict | None = None,
 ):
-    """Create a pending task and enqueue it once the row has committed; return its id."""
+    """Create a pending task, queued for a worker as it commits; return its id."""
     job_kind = get_task_kind(kind)
     params = params or {}
-    chunks = groups.splits(job_kind, params)
+    row = dict(name=name, kind=kind, owner=owner, total_items=total_items, metadata=metadata or {}, params=params)
+    if _queue_commits_with_rows():
+        try:
+            return _create(job_kind, row, queue_in_transaction=True)
+        except _NotQueued as refused:
+            # Rolled back, its queue items with it: queue after commit instead, whose failure
+            # path ends a row the queue still refuses failed, with the reason.
+            logger.warning("task kind=%s not queued in its transaction, queueing after commit: %s: %s",
+                           kind, type(refused.__cause__).__name__, refused.__cause__)
+    return _create(job_kind, row, queue_in_transaction=False)
+
+
+def _create(job_kind, row: dict, queue_in_transaction: bool):
+    """Insert the task (a group: its parent and chunks) and queue it; return its id.
+
+    A worker looks its row up by id, so it must never get the queue item before the row has
+    committed. With the ORM broker the queue is a table of the same database: the item is
+    inserted in this transaction, becomes visible to the workers with the row, and its id goes
+    into the row's INSERT. Any other broker (Redis) is not transactional: its items are pushed
+    once the rows have committed, and their ids written then.
+    """
+    chunks = groups.splits(job_kind, row["params"])
     with transaction.atomic():
-        task = TaskInfo.objects.create(
-            name=name,
-            kind=kind,
-            owner=owner,
-            total_items=total_items,
-            metadata=metadata or {},
-            params=params,
-            children_total=len(chunks) if chunks else 0,
-        )
-        # The worker looks the row up by id: enqueueing before commit could hand it an
-        # id it cannot see yet. A group queues its chunks, never itself.
-        queued = TaskInfo.objects.bulk_create(groups.child_rows(task, job_kind.chunk_param, chunks)) if chunks \
-            else [task]
-        transaction.on_commit(lambda: _enqueue_all([row.pk for row in queued], job_kind))
+        task = TaskInfo(**row, children_total=len(chunks) if chunks else 0)
+        # A group queues its chunks, never itself.
+        if chunks:
+            task.save(force_insert=True)
+            queued = groups.child_rows(task, job_kind.chunk_param, chunks)
+        else:
+            queued = [task]
+        if queue_in_transaction:
+            _enqueue_in_transaction(queued, job_kind)
+        if chunks:
+            TaskInfo.objects.bulk_create(queued)
+        else:
+            task.save(force_insert=True)
+        if not queue_in_transaction:
+            transaction.on_commit(lambda: _enqueue_all([row.pk for row in queued], job_kind))
         announce_on_commit(task.pk, row=task)  # the row as created: no read-back to announce it
-        transaction.on_commit(lambda: metrics.TASKS_CREATED.labels(kind).inc())
+        transaction.on_commit(lambda: metrics.TASKS_CREATED.labels(job_kind.name).inc())
     return task.pk
+
+
+class _NotQueued(Exception):
+    """The broker refused a queue item inside create_task's transaction (the cause says why)."""
+
+
+def _queue_commits_with_rows() -> bool:
+    """Whether django-q2's broker is its ORM one on the tasks' own database (not run synchronously).
+
+    Its queue items are then rows of that database, committed (or rolled back) with the task's.
+    """
+    other_broker = Conf.BROKER_CLASS or Conf.IRON_MQ or isinstance(Conf.SQS, dict)  # get_broker() prefers these
+    return bool(Conf.ORM) and TaskInfo.objects.db == Conf.ORM and not Conf.SYNC and not other_broker
+
+
+def _enqueue_in_transaction(rows: list[TaskInfo], job_kind) -> None:
+    """Queue each (unsaved) row inside the current transaction, putting its queue id on it."""
+    for row in rows:
+        try:
+            row.queue_task_id = _push(row.pk, job_kind.name, job_kind.effective_timeout) or ""
+        except Exception as exc:
+            raise _NotQueued() from exc
 
 
 def _enqueue_all(task_ids: list, job_kind) -> None:
@@ -68,9 +113,14 @@ def _enqueue_all(task_ids: list, job_kind) -> None:
         _enqueue(task_id, job_kind.name, job_kind.effective_timeout)
 
 
+def _push(task_id, kind: str, timeout: int) -> str:
+    return async_task("jobs.worker.run_task", str(task_id), task_name=f"{kind}:{task_id}", timeout=timeout)
+
+
 def _enqueue(task_id, kind: str, timeout: int) -> None:
+    """Queue a committed task now and write its queue id; a refusal ends it failed, with the reason."""
     try:
-        queue_id = async_task("jobs.worker.run_task", str(task_id), task_name=f"{kind}:{task_id}", timeout=timeout)
+        queue_id = _push(task_id, kind, timeout)
     except Exception as exc:
         # The row is committed but no worker will ever see it: end it now, with the
         # reason, rather than leave it pending for ever.

@@ -1,4 +1,4 @@
-"""A job's hot statements (start, progress, end) compiled once, each call with its own values."""
+"""A job's hot statements (create, start, progress, end): one each, compiled once, with its own values."""
 
 import pytest
 from django.db import connection
@@ -17,6 +17,14 @@ def row(task_id) -> TaskInfo:
 def verbs(queries) -> list[str]:
     return [query["sql"].split()[0].upper() for query in queries.captured_queries
             if query["sql"].split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE")]
+
+
+def test_creating_a_task_with_the_orm_broker_inserts_the_queue_item_and_the_row_and_updates_nothing(user):
+    with CaptureQueriesContext(connection) as queries:
+        task_id = lifecycle.create_task("t", owner=user)
+    # The two INSERTs, then the pending snapshot's queue position after commit.
+    assert verbs(queries) == ["INSERT", "INSERT", "SELECT"]
+    assert row(task_id).queue_task_id
 
 
 def test_a_running_job_writes_one_update_per_start_progress_write_and_end(make_task):

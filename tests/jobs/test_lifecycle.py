@@ -14,21 +14,55 @@ def row(task_id) -> TaskInfo:
     return TaskInfo.objects.get(pk=task_id)
 
 
-def test_new_task_is_pending_owned_and_enqueued(make_task, user):
+@pytest.fixture(params=["orm", "after-commit"])
+def queueing(request, monkeypatch) -> str:
+    """Run a test with the ORM broker's queueing inside create_task's transaction, and with the
+    after-commit queueing of a broker that is not transactional (Redis), pushing to the same queue."""
+    if request.param == "after-commit":
+        monkeypatch.setattr("jobs.lifecycle._queue_commits_with_rows", lambda: False)
+    return request.param
+
+
+def test_new_task_is_pending_owned_and_enqueued(make_task, user, queueing):
+    from django_q.models import OrmQ
+
     task = row(make_task(metadata={"topic": "t"}))
-    assert (task.status, task.seq, task.owner, task.metadata) == (Status.PENDING, 2, user, {"topic": "t"})
-    # seq 1 at insert, 2 once the queue id was stored after commit
-    assert task.queue_task_id
+    assert (task.status, task.owner, task.metadata) == (Status.PENDING, user, {"topic": "t"})
+    # The ORM broker's queue id goes into the INSERT; another broker's is written after commit.
+    assert task.seq == (1 if queueing == "orm" else 2)
+    [item] = OrmQ.objects.all()
+    assert task.queue_task_id == item.task_id() and item.func() == "jobs.worker.run_task"
+    assert item.args() == (str(task.pk),)
 
 
-def test_create_task_enqueues_only_after_commit(user, django_capture_on_commit_callbacks):
+def test_create_task_queues_nothing_a_worker_can_see_before_commit(user, queueing):
+    import threading
+
+    from django.db import connection, transaction
+    from django_q.models import OrmQ
+
+    def visible_elsewhere() -> int:  # as a worker would look: from another connection
+        seen = []
+        thread = threading.Thread(target=lambda: (seen.append(OrmQ.objects.count()), connection.close()))
+        thread.start()
+        thread.join()
+        return seen[0]
+
+    with transaction.atomic():
+        task_id = lifecycle.create_task("t", owner=user, params={"articles": []})
+        assert visible_elsewhere() == 0
+    assert visible_elsewhere() == 1
+    assert row(task_id).queue_task_id == OrmQ.objects.get().task_id()
+
+
+def test_a_task_created_in_a_transaction_that_rolls_back_is_never_queued(user, queueing):
     from django.db import transaction
     from django_q.models import OrmQ
 
-    with transaction.atomic():
-        lifecycle.create_task("t", owner=user, params={"articles": []})
-        assert OrmQ.objects.count() == 0
-    assert OrmQ.objects.count() == 1
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lifecycle.create_task("t", owner=user)
+        raise RuntimeError("the caller's transaction fails")
+    assert not TaskInfo.objects.exists() and not OrmQ.objects.exists()
 
 
 def test_create_task_refuses_an_unknown_kind(user):
@@ -123,7 +157,9 @@ def test_late_progress_write_after_final_state_is_refused(make_task):
     assert (task.status, task.processed_items, task.current_item, task.seq) == (Status.CANCELLED, 0, "", seq)
 
 
-def test_a_job_the_queue_refuses_ends_failed_with_the_reason_not_pending(user, monkeypatch):
+def test_a_job_the_queue_refuses_ends_failed_with_the_reason_not_pending(user, monkeypatch, queueing):
+    from django_q.models import OrmQ
+
     def broken_queue(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
@@ -131,6 +167,29 @@ def test_a_job_the_queue_refuses_ends_failed_with_the_reason_not_pending(user, m
     task = row(lifecycle.create_task("t", owner=user))
     assert task.status == Status.FAILED
     assert task.error == "Could not enqueue the job: ConnectionError: broker unreachable"
+    assert TaskInfo.objects.count() == 1 and not OrmQ.objects.exists()
+
+
+def test_a_queue_refusal_that_passes_is_retried_after_commit_and_the_job_queued(user, monkeypatch):
+    """The ORM broker's item could not be inserted in create_task's transaction (rolled back):
+    queued after commit instead, the task runs as usual."""
+    from django_q.models import OrmQ
+
+    from jobs.lifecycle import async_task
+
+    calls = []
+
+    def refuses_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise ConnectionError("broker hiccup")
+        return async_task(*args, **kwargs)
+
+    monkeypatch.setattr("jobs.lifecycle.async_task", refuses_once)
+    task = row(lifecycle.create_task("t", owner=user))
+    assert (task.status, TaskInfo.objects.count(), len(calls)) == (Status.PENDING, 1, 2)
+    [item] = OrmQ.objects.all()
+    assert task.queue_task_id == item.task_id() and item.args() == (str(task.pk),)
 
 
 def test_a_job_that_returns_after_an_accepted_cancel_ends_cancelled_keeping_its_result(make_task, user):
