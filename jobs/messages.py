@@ -4,13 +4,11 @@ The read side of the announce path: jobs.announce sends these after commit, and 
 consumers build the snapshot a socket gets on connect from the same function.
 """
 
-import threading
-
 from django.utils import timezone
 
 from .models import Status, TaskInfo
 from .queries import tasks_for
-from .serializers import TaskInfoSerializer
+from .serializers import task_snapshot
 
 # The `status` word of a job_update, by the row's status (the old clients' vocabulary).
 MESSAGE_STATUS = {
@@ -22,31 +20,13 @@ MESSAGE_STATUS = {
 }
 
 
-_serializers = threading.local()
-
-
-def snapshot_of(task: TaskInfo) -> dict:
-    """Return the task as the REST API shows it (serializers.task_snapshot), at a fifteenth of its cost.
-
-    Every state change and progress write is announced, so this runs several times per job.
-    A new ModelSerializer builds its fields from the model on every instance (about 1 ms, most
-    of a snapshot's cost); one kept per thread builds them once, as a ListSerializer reuses its
-    child for every item. Per thread, because to_representation keeps the clock it read on
-    the instance while it runs (the publisher's catch-up thread builds messages too).
-    """
-    serializer = getattr(_serializers, "task", None)
-    if serializer is None:
-        serializer = _serializers.task = TaskInfoSerializer()
-    return dict(serializer.to_representation(task))
-
-
 def task_update_message(task: TaskInfo, status: str | None = None, **fields) -> dict:
     """Return the `job_update` message for a task row.
 
     status overrides the message's `status` word (e.g. "batch_update"); fields the caller
     gives win over the defaults taken from the row.
     """
-    snapshot = snapshot_of(task)
+    snapshot = task_snapshot(task)
     defaults = {"progress": task.progress, "processed": task.processed_items, "total": task.total_items}
     if task.status == Status.COMPLETED:
         defaults["results"] = task.result

@@ -1,4 +1,4 @@
-"""A job's hot statements (create, start, progress, end): one each, compiled once, with its own values."""
+"""A job's hot statements (create, start, progress, end, its snapshot): compiled once, with its own values."""
 
 import pytest
 from django.db import connection
@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from jobs import lifecycle
 from jobs.models import Status, TaskInfo
+from jobs.serializers import TaskInfoSerializer, task_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,3 +63,15 @@ def test_one_compiled_progress_write_guards_each_call_on_its_own_attempt(make_ta
     assert lifecycle.touch_running_task(task_id, attempt=2, processed_items=5) is None
     written = lifecycle.touch_running_task(task_id, attempt=1, processed_items=6)
     assert written.processed_items == 6 and row(task_id).processed_items == 6
+
+
+@pytest.mark.parametrize("owned", [True, False])
+def test_the_kept_serializer_gives_the_rest_snapshot_with_its_owner_and_queue_position(make_task, owned, user):
+    first = make_task(owner=user if owned else None)
+    second = make_task(owner=user if owned else None)
+    task = TaskInfo.objects.select_related("owner").get(pk=second)
+    snapshot = task_snapshot(task)
+    assert snapshot == dict(TaskInfoSerializer(task).data)
+    assert (snapshot["owner"], snapshot["queue_position"]) == ("alice" if owned else None, 2)
+    lifecycle.start_task(first)
+    assert task_snapshot(task)["queue_position"] == 1
