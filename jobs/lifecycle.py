@@ -13,23 +13,21 @@ already final (and cancel_task says it had finished).
 import logging
 
 from django.db import DatabaseError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F
 from django.utils import timezone
-from django_q.conf import Conf
-from django_q.tasks import async_task
 
 from statusmsg import metrics
 
-from . import groups, outcomes
+from . import groups, outcomes, queueing, statements
 from .announce import announce_on_commit
 from .exceptions import TaskAlreadyFinished, TaskInGroup, TaskNotFound
-from .models import CompiledUpdate, Param, Status, TaskInfo
+from .models import Status, TaskInfo
 from .registry import get_task_kind
 
 logger = logging.getLogger(__name__)
 
 UNFINISHED = (Status.PENDING, Status.RUNNING)
-CANCELLED_ON_REQUEST = "Cancelled on request"
+CANCELLED_ON_REQUEST = statements.CANCELLED_ON_REQUEST
 
 
 def create_task(
@@ -44,10 +42,10 @@ def create_task(
     job_kind = get_task_kind(kind)
     params = params or {}
     row = dict(name=name, kind=kind, owner=owner, total_items=total_items, metadata=metadata or {}, params=params)
-    if _queue_commits_with_rows():
+    if queueing.commits_with_rows():
         try:
             return _create(job_kind, row, queue_in_transaction=True)
-        except _NotQueued as refused:
+        except queueing.NotQueued as refused:
             # Rolled back, its queue items with it: queue after commit instead, whose failure
             # path ends a row the queue still refuses failed, with the reason.
             logger.warning("task kind=%s not queued in its transaction, queueing after commit: %s: %s",
@@ -74,7 +72,7 @@ def _create(job_kind, row: dict, queue_in_transaction: bool):
         else:
             queued = [task]
         if queue_in_transaction:
-            _enqueue_in_transaction(queued, job_kind)
+            queueing.enqueue_in_transaction(queued, job_kind)
         if chunks:
             TaskInfo.objects.bulk_create(queued)
         else:
@@ -86,41 +84,15 @@ def _create(job_kind, row: dict, queue_in_transaction: bool):
     return task.pk
 
 
-class _NotQueued(Exception):
-    """The broker refused a queue item inside create_task's transaction (the cause says why)."""
-
-
-def _queue_commits_with_rows() -> bool:
-    """Whether django-q2's broker is its ORM one on the tasks' own database (not run synchronously).
-
-    Its queue items are then rows of that database, committed (or rolled back) with the task's.
-    """
-    other_broker = Conf.BROKER_CLASS or Conf.IRON_MQ or isinstance(Conf.SQS, dict)  # get_broker() prefers these
-    return bool(Conf.ORM) and TaskInfo.objects.db == Conf.ORM and not Conf.SYNC and not other_broker
-
-
-def _enqueue_in_transaction(rows: list[TaskInfo], job_kind) -> None:
-    """Queue each (unsaved) row inside the current transaction, putting its queue id on it."""
-    for row in rows:
-        try:
-            row.queue_task_id = _push(row.pk, job_kind.name, job_kind.effective_timeout) or ""
-        except Exception as exc:
-            raise _NotQueued() from exc
-
-
 def _enqueue_all(task_ids: list, job_kind) -> None:
     for task_id in task_ids:
         _enqueue(task_id, job_kind.name, job_kind.effective_timeout)
 
 
-def _push(task_id, kind: str, timeout: int) -> str:
-    return async_task("jobs.worker.run_task", str(task_id), task_name=f"{kind}:{task_id}", timeout=timeout)
-
-
 def _enqueue(task_id, kind: str, timeout: int) -> None:
     """Queue a committed task now and write its queue id; a refusal ends it failed, with the reason."""
     try:
-        queue_id = _push(task_id, kind, timeout)
+        queue_id = queueing.push(task_id, kind, timeout)
     except Exception as exc:
         # The row is committed but no worker will ever see it: end it now, with the
         # reason, rather than leave it pending for ever.
@@ -176,41 +148,13 @@ def start_task(task_id, owner=None) -> bool:
     owner, when the caller holds it (the worker does), rides on the announced row, which the
     UPDATE … RETURNING hands back: starting costs one statement.
     """
-    rows = _compiled_update(("start",), _start_update)(task_id=task_id, now=timezone.now())
+    rows = statements.compiled_update(("start",), statements.start_update)(task_id=task_id, now=timezone.now())
     if rows:
         _attach_owner(rows[0], owner)
         announce_on_commit(task_id, row=rows[0])
         if rows[0].parent_id is not None:
             _announce_parent(groups.mark_started(rows[0].parent_id), owner)
     return bool(rows)
-
-
-def _start_update():
-    now = _param("now", "started_at")
-    return TaskInfo.objects.filter(pk=_param("task_id", "id"), status=Status.PENDING), {
-        "status": Status.RUNNING, "started_at": now, "heartbeat_at": now, "seq": F("seq") + 1}
-
-
-# The hot writes of every job (start, heartbeat and progress, end) are compiled once per database
-# and shape (which guards and fields, not their values): building and compiling their ORM UPDATE
-# cost more than the database's running it. Each shape is still stated with the ORM, in the
-# functions that build it; a call sends only its values. Two threads compiling one store the same.
-_compiled: dict[tuple, CompiledUpdate] = {}
-
-
-def _compiled_update(shape: tuple, build) -> CompiledUpdate:
-    """Return the UPDATE … RETURNING that build() states (rows, fields), compiled once per database and shape."""
-    key = (TaskInfo.objects.db, *shape)
-    statement = _compiled.get(key)
-    if statement is None:
-        rows, fields = build()
-        statement = _compiled[key] = rows.compile_update_returning(**fields)
-    return statement
-
-
-def _param(name: str, field: str | None = None) -> Param:
-    """A value left open in a compiled statement, prepared as TaskInfo's field (of the same name by default)."""
-    return Param(name, TaskInfo._meta.get_field(field or name))
 
 
 def _announce_parent(parent: TaskInfo | None, owner=None) -> None:
@@ -236,7 +180,7 @@ def touch_running_task(task_id, owner=None, attempt: int | None = None, **fields
     """Write fields and a fresh heartbeat to a running task; return the row as written, or None.
 
     owner, when the caller holds it, rides on the returned row (see start_task). attempt, when
-    given, must still be the row's (see _this_run).
+    given, must still be the row's (see statements.this_run).
 
     The one place a running job hears from its row, in one UPDATE … RETURNING: None means
     the row is no longer running (reaped, or ended elsewhere), and a row carrying
@@ -244,11 +188,11 @@ def touch_running_task(task_id, owner=None, attempt: int | None = None, **fields
     """
     now = timezone.now()
     if any(hasattr(value, "resolve_expression") for value in fields.values()):  # not a plain value: no compiled shape
-        rows = _this_run(task_id, attempt).filter(status=Status.RUNNING).update_returning(
+        rows = statements.this_run(task_id, attempt).filter(status=Status.RUNNING).update_returning(
             heartbeat_at=now, seq=F("seq") + 1, **fields)
     else:
-        statement = _compiled_update(("touch", attempt is None, *sorted(fields)),
-                                     lambda: _touch_update(attempt is None, fields))
+        statement = statements.compiled_update(("touch", attempt is None, *sorted(fields)),
+                                               lambda: statements.touch_update(attempt is None, fields))
         rows = statement(task_id=task_id, attempt=attempt, heartbeat_at=now, **fields)
     if not rows:
         return None
@@ -256,28 +200,6 @@ def touch_running_task(task_id, owner=None, attempt: int | None = None, **fields
         metrics.PROGRESS_WRITES.inc()
     _attach_owner(rows[0], owner)
     return rows[0]
-
-
-def _touch_update(any_attempt: bool, fields: dict):
-    rows = _open_run(any_attempt).filter(status=Status.RUNNING)
-    return rows, {"heartbeat_at": _param("heartbeat_at"), "seq": F("seq") + 1,
-                  **{name: _param(name) for name in fields}}
-
-
-def _this_run(task_id, attempt: int | None):
-    """The task's row while it is still on attempt (any attempt when None).
-
-    A chunk's worker that stalled past STALE_AFTER (paused, swapping) may wake after the reaper
-    queued its chunk again: its writes then match no row, so it neither overwrites nor ends the
-    new run; it stops, as for a row that ended elsewhere.
-    """
-    rows = TaskInfo.objects.filter(pk=task_id)
-    return rows if attempt is None else rows.filter(attempt=attempt)
-
-
-def _open_run(any_attempt: bool):
-    """_this_run for a compiled statement: the task's id (and attempt, unless any) left open."""
-    return _this_run(_param("task_id", "id"), None if any_attempt else _param("attempt"))
 
 
 def should_stop(row: TaskInfo | None) -> bool:
@@ -305,8 +227,8 @@ def end_task(
     below), or None if it had already ended, or is no longer on attempt (nothing is written)."""
     assert status in (Status.COMPLETED, Status.FAILED, Status.CANCELLED), status
     from_statuses = tuple(from_statuses)
-    statement = _compiled_update(("end", status, processed_items is None, from_statuses, attempt is None),
-                                 lambda: _end_update(status, processed_items is None, from_statuses, attempt is None))
+    shape = (status, processed_items is None, from_statuses, attempt is None)
+    statement = statements.compiled_update(("end", *shape), lambda: statements.end_update(*shape))
     with transaction.atomic():
         rows = statement(task_id=task_id, attempt=attempt, completed_at=timezone.now(), result=result, error=error,
                          processed_items=processed_items)
@@ -323,21 +245,6 @@ def end_task(
         if task.parent_id is not None:
             settle_group(task.parent_id, owner)
     return task
-
-
-def _end_update(status: Status, keep_processed: bool, from_statuses: tuple, any_attempt: bool):
-    fields = {
-        "status": status,
-        "completed_at": _param("completed_at"),
-        "result": _param("result"),
-        "error": _param("error"),
-        "seq": F("seq") + 1,
-    }
-    if not keep_processed:
-        fields["processed_items"] = _param("processed_items")
-    if status == Status.COMPLETED:
-        fields.update(_completed_unless_cancel_accepted(_param("error")))
-    return _open_run(any_attempt).filter(status__in=from_statuses), fields
 
 
 def settle_group(parent_id, owner=None) -> None:
@@ -365,24 +272,6 @@ def _count_finished(task: TaskInfo) -> None:
     metrics.TASKS_FINISHED.labels(task.kind, task.status).inc()
     if task.started_at and task.completed_at:
         metrics.TASK_DURATION.labels(task.kind).observe((task.completed_at - task.started_at).total_seconds())
-
-
-def _completed_unless_cancel_accepted(error: str | Param) -> dict:
-    """Return the UPDATE fields that end a returning job completed, or cancelled if a cancel was accepted.
-
-    Evaluated by the database on the row it locks (PostgreSQL re-reads a row that a
-    concurrent transaction changed before applying SET), so no cancel can commit in between.
-    The job's result is kept either way: it is what the job had done. error is the job's own, a
-    Param in end_task's compiled statement.
-    """
-    accepted = Q(cancel_requested_at__isnull=False)
-    return {
-        "status": Case(When(accepted, then=Value(Status.CANCELLED)), default=Value(Status.COMPLETED)),
-        "error": Case(When(accepted, then=Value(CANCELLED_ON_REQUEST)),
-                      default=error if isinstance(error, Param) else Value(error),
-                      output_field=TaskInfo._meta.get_field("error")),
-        "progress": Case(When(accepted, then=F("progress")), default=Value(100.0)),
-    }
 
 
 def cancel_task(task_id, by=None) -> TaskInfo:

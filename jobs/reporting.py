@@ -55,7 +55,7 @@ class ProgressReporter:
     def __init__(self, task_id, total_items: int, interval: float | None = None, clock=time.monotonic,
                  owner=None, in_group: bool | None = None, attempt: int | None = None):
         self.task_id = task_id
-        # The run of the task this reporter writes for (lifecycle._this_run); None: whatever run.
+        # The run of the task this reporter writes for (jobs.statements.this_run); None: whatever run.
         self.attempt = attempt
         # The task's owner, attached to each written row so its snapshot needs no query.
         self.owner = owner

@@ -30,20 +30,19 @@ and retries with backoff, within the 3 s django-q2 leaves a timed-out worker bef
 import logging
 import os
 import signal
-import threading
 import time
 
 from django.db import Error as DatabaseError
-from django.db import close_old_connections, connection, connections
+from django.db import connections
 from django.dispatch import receiver
 from django_q.exceptions import TimeoutException
 from django_q.signals import post_execute_in_worker
 
 from statusmsg import log_context
-from statusmsg.conf import app_settings
 
 from . import lifecycle, reaper
 from .exceptions import JobCancelled, JobFailed
+from .heartbeat import Heartbeat, drop_connection
 from .models import FINAL_STATUSES, Status, TaskInfo
 from .registry import get_task_kind
 from .reporting import ProgressReporter
@@ -53,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 STOPPED_BY_SIGNAL = "Worker stopped by signal"
 FINAL_WRITE_DELAYS = (0.1, 0.4, 1.0)  # seconds before each retry of the final write: 1.5 s in all
-STOP_POLL_INTERVAL = 0.25  # seconds between the heartbeat thread's looks at its cluster
 # Seconds a stopped job gets to reach its next progress report (a safe point, where it keeps its
 # partial result) before WorkerStopped is raised wherever it is.
 STOP_GRACE = 2.0
@@ -156,7 +154,7 @@ _task_reads: dict[str, _TaskRead] = {}
 def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
     task_id = str(task.pk)
     # Every write of this run names its attempt: a run the reaper gave up on (a chunk queued
-    # again) then writes nothing over the next one (lifecycle._this_run).
+    # again) then writes nothing over the next one (jobs.statements.this_run).
     # in_group: a chunk's progress writes also add to its group, in one transaction; others stay one UPDATE.
     reporter = ProgressReporter(task_id, task.total_items, owner=task.owner, attempt=task.attempt,
                                 in_group=task.parent_id is not None)
@@ -290,14 +288,6 @@ def _status_of(task_id: str, default: str) -> str:
         return default
 
 
-def drop_connection() -> None:
-    """Close this thread's database connection (it may be broken); the next query opens a new one."""
-    try:
-        connection.close()
-    except DatabaseError:
-        logger.debug("closing a broken connection failed", exc_info=True)
-
-
 def _reap_at_cluster_start() -> None:
     """Reap once per worker process, at its first job: rows a dead cluster left running end now."""
     if os.getpid() in _reaped_in:
@@ -310,141 +300,3 @@ def _reap_at_cluster_start() -> None:
         return
     if reaped:
         logger.warning("reaped %s stale tasks at worker start", reaped)
-
-
-class Heartbeat(threading.Thread):
-    """This worker process's one heartbeat thread: it beats every job the process runs.
-
-    For each job added (until it is removed) it refreshes heartbeat_at every HEARTBEAT_INTERVAL,
-    passes on a cancel request the beat finds on the row, and watches the cluster (every
-    STOP_POLL_INTERVAL) to pass on its stop. One slow item must not make a live job look dead to
-    the reaper, a job that reports no progress must still learn that someone asked it to stop,
-    and a cluster told to stop must not wait for a long job to finish.
-
-    One thread per process, started with its first job, rather than one per job: a job that ends
-    before its first beat (most of them) then costs no thread start, join or connection. Between
-    jobs it sleeps without a timeout, and closes its connection.
-    """
-
-    def __init__(self):
-        super().__init__(name="heartbeat", daemon=True)
-        # The running jobs by task id. The lock guards them and is held while a job's callback
-        # runs, so that once remove() returns no callback of that job runs any more (its stop
-        # signals are restored next, and a SIGTERM sent after that would kill the worker).
-        self._jobs: dict[str, _BeatingJob] = {}
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._wake_at = float("inf")  # when the thread, waiting, will next look (monotonic)
-        self._connected = False  # whether a beat may have opened this thread's connection
-
-    @classmethod
-    def of_this_process(cls) -> "Heartbeat":
-        """Return this process's heartbeat thread, started on first use (a forked worker starts its own)."""
-        pid = os.getpid()
-        with _heartbeats_lock:
-            heartbeat = _heartbeats.get(pid)
-            if heartbeat is None or not heartbeat.is_alive():
-                heartbeat = _heartbeats[pid] = cls()
-                heartbeat.start()
-            return heartbeat
-
-    def add(self, task_id: str, on_stop_requested, cluster: ClusterWatch | None = None,
-            on_cluster_stopping=None, attempt: int | None = None) -> None:
-        """Beat task_id (its run attempt, when given) from now on: its first beat is one
-        HEARTBEAT_INTERVAL away (start_task wrote one)."""
-        interval = app_settings.HEARTBEAT_INTERVAL
-        job = _BeatingJob(task_id, interval, on_stop_requested, cluster, on_cluster_stopping, attempt)
-        with self._lock:
-            self._jobs[task_id] = job
-            if job.next_look() < self._wake_at:  # e.g. the first job after an idle spell
-                self._changed.notify()
-
-    def remove(self, task_id: str) -> None:
-        """Stop beating task_id; once this returns, none of its callbacks runs any more."""
-        with self._lock:
-            self._jobs.pop(task_id, None)
-            if not self._jobs and self._connected:
-                self._changed.notify()  # idle now: let the thread close its connection
-
-    def run(self) -> None:
-        while True:
-            try:
-                self._run_once()
-            except Exception:  # a bug here must not end the beats of every later job of this process
-                logger.exception("heartbeat loop failed")
-                time.sleep(STOP_POLL_INTERVAL)
-
-    def _run_once(self) -> None:
-        with self._lock:
-            idle = not self._jobs
-        if idle and self._connected:
-            self._connected = False
-            connection.close()  # this thread's own connection, opened by a beat
-        with self._lock:
-            while not self._jobs:
-                self._wake_at = float("inf")
-                self._changed.wait()
-            self._wake_at = min(job.next_look() for job in self._jobs.values())
-            delay = self._wake_at - time.monotonic()
-            if delay > 0:
-                self._changed.wait(delay)  # add() wakes it sooner for a job due sooner
-            now = time.monotonic()
-            watched = [job for job in self._jobs.values() if job.cluster is not None]
-            due = [job for job in self._jobs.values() if job.next_beat <= now]
-            for job in due:
-                job.next_beat = now + job.interval
-        for job in watched:
-            self._watch_cluster(job)
-        if due:
-            self._connected = True
-            close_old_connections()
-            for job in due:
-                self._beat(job)
-
-    def _watch_cluster(self, job: "_BeatingJob") -> None:
-        reason = job.cluster.stopping()
-        if reason:
-            with self._lock:
-                if self._jobs.get(job.task_id) is job and job.cluster is not None:
-                    logger.warning("task id=%s must stop: %s", job.task_id, reason)
-                    job.cluster = None  # tell the job once
-                    job.on_cluster_stopping(reason)
-
-    def _beat(self, job: "_BeatingJob") -> None:
-        try:
-            row = lifecycle.touch_running_task(job.task_id, attempt=job.attempt)
-        except Exception as exc:  # a lost beat is retried next time; the job goes on
-            logger.exception("heartbeat failed task id=%s", job.task_id)
-            if isinstance(exc, DatabaseError):
-                drop_connection()  # a broken connection would fail every later beat too
-            return
-        if lifecycle.should_stop(row):
-            with self._lock:
-                if self._jobs.get(job.task_id) is job:
-                    job.on_stop_requested()
-
-
-class _BeatingJob:
-    """One running job as the heartbeat thread sees it: when to beat it, and whom to tell what."""
-
-    __slots__ = ("attempt", "cluster", "interval", "next_beat", "on_cluster_stopping", "on_stop_requested", "task_id")
-
-    def __init__(self, task_id: str, interval: float, on_stop_requested, cluster, on_cluster_stopping,
-                 attempt: int | None = None):
-        self.task_id = task_id
-        self.attempt = attempt
-        self.interval = interval
-        self.next_beat = time.monotonic() + interval
-        self.on_stop_requested = on_stop_requested
-        self.cluster = cluster
-        self.on_cluster_stopping = on_cluster_stopping
-
-    def next_look(self) -> float:
-        """Return when the heartbeat thread must next look at this job: its beat, or its cluster."""
-        if self.cluster is None:
-            return self.next_beat
-        return min(self.next_beat, time.monotonic() + min(self.interval, STOP_POLL_INTERVAL))
-
-
-_heartbeats: dict[int, Heartbeat] = {}  # per process id: a forked worker starts its own
-_heartbeats_lock = threading.Lock()

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 
 from jobs import lifecycle
+from jobs.heartbeat import Heartbeat
 from jobs.models import Status, TaskInfo
-from jobs.worker import Heartbeat, run_task
+from jobs.worker import run_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

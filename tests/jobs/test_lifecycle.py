@@ -19,7 +19,7 @@ def queueing(request, monkeypatch) -> str:
     """Run a test with the ORM broker's queueing inside create_task's transaction, and with the
     after-commit queueing of a broker that is not transactional (Redis), pushing to the same queue."""
     if request.param == "after-commit":
-        monkeypatch.setattr("jobs.lifecycle._queue_commits_with_rows", lambda: False)
+        monkeypatch.setattr("jobs.queueing.commits_with_rows", lambda: False)
     return request.param
 
 
@@ -163,7 +163,7 @@ def test_a_job_the_queue_refuses_ends_failed_with_the_reason_not_pending(user, m
     def broken_queue(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr("jobs.lifecycle.async_task", broken_queue)
+    monkeypatch.setattr("jobs.queueing.async_task", broken_queue)
     task = row(lifecycle.create_task("t", owner=user))
     assert task.status == Status.FAILED
     assert task.error == "Could not enqueue the job: ConnectionError: broker unreachable"
@@ -175,7 +175,7 @@ def test_a_queue_refusal_that_passes_is_retried_after_commit_and_the_job_queued(
     queued after commit instead, the task runs as usual."""
     from django_q.models import OrmQ
 
-    from jobs.lifecycle import async_task
+    from jobs.queueing import async_task
 
     calls = []
 
@@ -185,7 +185,7 @@ def test_a_queue_refusal_that_passes_is_retried_after_commit_and_the_job_queued(
             raise ConnectionError("broker hiccup")
         return async_task(*args, **kwargs)
 
-    monkeypatch.setattr("jobs.lifecycle.async_task", refuses_once)
+    monkeypatch.setattr("jobs.queueing.async_task", refuses_once)
     task = row(lifecycle.create_task("t", owner=user))
     assert (task.status, TaskInfo.objects.count(), len(calls)) == (Status.PENDING, 1, 2)
     [item] = OrmQ.objects.all()

@@ -7,8 +7,8 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import Error as DatabaseError
 
+from jobs.heartbeat import drop_connection
 from jobs.reaper import reap_stale_tasks
-from jobs.worker import drop_connection
 from statusmsg.conf import app_settings
 
 logger = logging.getLogger(__name__)
