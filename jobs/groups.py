@@ -44,6 +44,7 @@ class Chunk:
     status: str
     result: dict | None
     error: str
+    processed: int = 0  # the items it reported done
 
 
 def chunks_of(items: list, size: int) -> list[list]:
@@ -174,10 +175,10 @@ def recount(parent_id, tally_: dict) -> TaskInfo | None:
 def endings(parent: TaskInfo, chunk_param: str) -> list[Chunk]:
     """Return how each chunk of parent ended, in chunk order."""
     rows = TaskInfo.objects.filter(parent=parent).order_by("chunk_index").values_list(
-        "params", "status", "result", "error")
+        "params", "status", "result", "error", "processed_items")
     return [Chunk(items=list((params or {}).get(chunk_param) or []), status=status,
-                  result=result if isinstance(result, dict) else None, error=error)
-            for params, status, result, error in rows]
+                  result=result if isinstance(result, dict) else None, error=error, processed=processed)
+            for params, status, result, error, processed in rows]
 
 
 def merge(kind: TaskKind, chunks: list[Chunk]) -> dict:
@@ -197,23 +198,29 @@ def merge(kind: TaskKind, chunks: list[Chunk]) -> dict:
 def merge_results(chunks: list[Chunk]) -> dict:
     """The default merge: numbers added, lists joined, other values from the first chunk that has them.
 
-    A chunk that failed without a result (its worker was lost, it could not start) counts all its
-    items as failed, each with the chunk's error, under "failed" and "errors".
+    A failed chunk's items that it did not reach (past the count it reported, in order; all of them
+    when it left no result, as a lost worker does) count as failed, each with the chunk's error,
+    under "failed" and "errors".
     """
     merged: dict = {}
     for chunk in chunks:
-        result = chunk.result
-        if result is None and chunk.status == Status.FAILED:
-            errors = [{"item": item, "error": chunk.error} for item in chunk.items]
-            result = {"failed": len(chunk.items), "errors": errors}
-        for key, value in (result or {}).items():
-            if isinstance(value, bool) or not isinstance(value, int | float | list):
-                merged.setdefault(key, value)
-            elif isinstance(value, list):
-                merged[key] = [*merged.get(key, []), *value]
-            else:
-                merged[key] = merged.get(key, 0) + value
+        _add(merged, chunk.result or {})
+        if chunk.status == Status.FAILED:
+            unreached = chunk.items if chunk.result is None else chunk.items[chunk.processed:]
+            _add(merged, {"failed": len(unreached),
+                          "errors": [{"item": item, "error": chunk.error} for item in unreached]})
     return merged
+
+
+def _add(merged: dict, result: dict) -> None:
+    """Add one result into merged, as merge_results does."""
+    for key, value in result.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | list):
+            merged.setdefault(key, value)
+        elif isinstance(value, list):
+            merged[key] = [*merged.get(key, []), *value]
+        else:
+            merged[key] = merged.get(key, 0) + value
 
 
 def ending_of(parent: TaskInfo, result: dict) -> tuple[Status, str]:

@@ -13,10 +13,11 @@ already final (and cancel_task says it had finished).
 import logging
 
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from statusmsg import metrics
+from statusmsg.conf import app_settings
 
 from . import groups, outcomes, queueing, statements
 from .announce import announce_on_commit
@@ -119,14 +120,17 @@ def requeue_task(task_id) -> bool:
     return True
 
 
-def run_chunk_again(task_id, reason: str) -> bool:
-    """Queue a running chunk whose worker was lost again, from its start; False if it no longer runs.
+def run_chunk_again(task_id, reason: str, attempt: int | None = None) -> bool:
+    """Queue a running chunk whose worker was lost or stopped again, from its start; False if it may not.
 
-    Its parent's count drops the items it had done (settle_group recounts), and it runs on
-    whichever worker is free next, as attempt + 1.
+    It may while it is a chunk on its attempt (any, when None) that has run fewer than
+    CHUNK_ATTEMPTS times and whose group was not cancelled; otherwise its caller ends it failed,
+    and its items count as failed. Its parent's count drops the items it had done (settle_group
+    recounts), and it runs on whichever worker is free next, as attempt + 1.
     """
+    runs_left = Q(parent__isnull=False, attempt__lt=app_settings.CHUNK_ATTEMPTS, cancel_requested_at__isnull=True)
     with transaction.atomic():
-        rows = TaskInfo.objects.filter(pk=task_id, status=Status.RUNNING).update_returning(
+        rows = statements.this_run(task_id, attempt).filter(runs_left, status=Status.RUNNING).update_returning(
             status=Status.PENDING, attempt=F("attempt") + 1, started_at=None, heartbeat_at=None, processed_items=0,
             progress=0.0, current_item="", queue_task_id="", error=f"Running again after: {reason}",
             seq=F("seq") + 1,

@@ -37,17 +37,16 @@ def _reap_running(cutoff, stale_after: float) -> int:
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
     reaped = 0
-    rows = stale.values_list("pk", "kind", "started_at", "heartbeat_at", "parent_id", "attempt", "cancel_requested_at")
-    for task_id, kind, started_at, heartbeat_at, parent_id, attempt, cancel_requested_at in rows:
+    for task_id, kind, started_at, heartbeat_at, parent_id in stale.values_list(
+            "pk", "kind", "started_at", "heartbeat_at", "parent_id"):
         error = (
             f"Worker lost: no heartbeat since {heartbeat_at.isoformat() if heartbeat_at else 'the start'} "
             f"(more than {stale_after:g} s); {_likely_cause(kind, started_at, heartbeat_at)}."
         )
-        # A lost chunk of a group runs again (its group is still wanted); after its last attempt
-        # its items count as failed, with this reason, and the group still ends.
-        if parent_id is not None and attempt < app_settings.CHUNK_ATTEMPTS and cancel_requested_at is None:
-            if lifecycle.run_chunk_again(task_id, error):
-                reaped += 1
+        # A lost chunk of a group runs again while it has runs left (its group is still wanted);
+        # after its last, it fails below: its items count as failed, with this reason.
+        if parent_id is not None and lifecycle.run_chunk_again(task_id, error):
+            reaped += 1
             continue
         # Guarded on running: a worker that beats again in between wins, and the reaper loses.
         if lifecycle.finish_task(task_id, Status.FAILED, error=error, from_statuses=(Status.RUNNING,)):

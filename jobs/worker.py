@@ -18,7 +18,9 @@ Every way a job can end writes a final row (lifecycle's guard keeps the first on
 
 A stopped job is failed, not re-enqueued: a half-done job may have had effects that a second
 run would repeat, and only its kind could say whether that is safe; the owner sees what was
-done and can start it again. A job its worker had not started yet is re-enqueued instead.
+done and can start it again. A job its worker had not started yet is re-enqueued instead, and
+so is a group's chunk (its kind said it may run again by splitting; see jobs.groups), until it
+has run STATUSMSG["CHUNK_ATTEMPTS"] times, as the reaper does with a lost one.
 
 A job keeps what it did by attaching `partial_result` to whatever interrupts it; catching
 BaseException (and re-raising) covers cancel, stop and timeout alike.
@@ -179,7 +181,10 @@ def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:
         if not isinstance(exc, Exception) or isinstance(exc, DatabaseError):
             # The connection may be broken, or was interrupted mid-query: start the final write afresh.
             drop_connection()
-        final = _end(task, status, reporter, result=getattr(exc, "partial_result", None), error=error)
+        if error == STOPPED_BY_SIGNAL and _run_chunk_again(task):
+            final = "requeued"
+        else:
+            final = _end(task, status, reporter, result=getattr(exc, "partial_result", None), error=error)
     else:
         final = _end(task, Status.COMPLETED, reporter, result=result)
         logger.info("task id=%s returned writes=%s", task_id, reporter.writes)
@@ -231,6 +236,19 @@ def _ending_of(exc: BaseException, task: TaskInfo, stopped_by: str | None, timed
         return Status.FAILED, f"{type(exc).__name__}: {exc}"
     logger.warning("task id=%s interrupted by %s", task_id, type(exc).__name__)
     return Status.FAILED, f"Interrupted: {type(exc).__name__}"
+
+
+def _run_chunk_again(task: TaskInfo) -> bool:
+    """Queue a group's chunk stopped with its worker again, as the reaper does a lost one; False if it may not
+    (not a chunk, its last attempt, its group cancelled): it then ends failed, its items counted as failed."""
+    if task.parent_id is None:
+        return False
+    try:
+        return lifecycle.run_chunk_again(str(task.pk), STOPPED_BY_SIGNAL, attempt=task.attempt)
+    except DatabaseError:
+        logger.exception("task id=%s could not be queued again; ending it", task.pk)
+        drop_connection()
+        return False
 
 
 def _to_reraise(exc: BaseException, timed_out: bool, error: str) -> BaseException | None:

@@ -1,5 +1,9 @@
 """Task groups: a big task split into chunks, told as one task (jobs.groups, jobs.lifecycle)."""
 
+import os
+import signal
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -346,3 +350,47 @@ def test_a_kinds_broken_merge_does_not_keep_its_group_from_ending(user, caplog):
     parent = row(parent_id)
     assert parent.status == Status.COMPLETED and parent.result["ok"] == 60  # by the default merge
     assert "merged by the default" in caplog.text
+
+
+def slow_item_job(progress_callback, items: list, delay: float = 0.05):
+    """Count items slowly, keeping what was counted when stopped."""
+    reported = 0
+    try:
+        for done, item in enumerate(items, start=1):
+            time.sleep(delay)
+            reported = done  # the callback records it before it may raise
+            progress_callback(done, current=item)
+    except BaseException as stopped:
+        stopped.partial_result = {"ok": reported, "failed": 0, "errors": []}
+        raise
+    return {"ok": len(items), "failed": 0, "errors": []}
+
+
+def test_a_chunk_stopped_with_its_worker_runs_again_then_counts_as_failed_after_its_last_attempt(user, monkeypatch):
+    from jobs.stopping import WorkerStopped
+
+    monkeypatch.setattr("jobs.worker.STOP_GRACE", 0.3)
+    registry._registered.pop(KIND)
+    registry.register(registry.TaskKind(KIND, f"{__name__}.slow_item_job", timeout=60, chunk_param="items"))
+    parent_id = start_group(user, 60)
+    first, second = chunks_of(parent_id)
+
+    def stopped_mid_run(chunk) -> None:
+        threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        with pytest.raises(WorkerStopped):  # the worker process ends; its chunk is not lost
+            run_task(str(chunk.pk))
+
+    queued = OrmQ.objects.count()
+    stopped_mid_run(first)  # a deploy's SIGTERM, say
+    again = row(first.pk)
+    assert (again.status, again.attempt, again.processed_items) == (Status.PENDING, 2, 0)
+    assert again.error == "Running again after: Worker stopped by signal" and OrmQ.objects.count() == queued + 1
+    assert row(parent_id).processed_items == 0
+    stopped_mid_run(first)  # its second and last run is stopped too
+    assert row(first.pk).status == Status.FAILED
+    assert run_task(str(second.pk)) == Status.COMPLETED
+    parent = row(parent_id)
+    assert parent.status == Status.COMPLETED and parent.result["ok"] + parent.result["failed"] == 60
+    assert parent.result["failed"] == 50 - row(first.pk).result["ok"] == 50 - row(first.pk).processed_items
+    assert {entry["error"] for entry in parent.result["errors"]} == {"Worker stopped by signal"}
+    assert Notification.objects.count() == 1
