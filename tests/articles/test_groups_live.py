@@ -187,6 +187,29 @@ def test_the_chunks_of_a_killed_cluster_run_again_on_the_other_and_the_group_end
                   "group's ending", took, chunks_run_again=len(lost))
 
 
+def test_the_chunks_of_a_cluster_stopped_by_sigterm_run_again_on_the_other_at_once(start_clusters, paced_site, api):
+    stopped, survivor = start_clusters(2)  # no reaper: a stopped worker hands its chunk back itself
+    parent_id = start_analysis(api, paced_site.urls(URLS, "deployed"), max_concurrent=1)
+
+    def stopped_chunks_under_way() -> list[TaskInfo]:
+        taken = chunks_run_by(stopped.log())
+        return [chunk for chunk in running_chunks(parent_id, processed_at_least=5) if str(chunk.pk) in taken]
+
+    under_way = wait_for(stopped_chunks_under_way, timeout=60, interval=0.02, message="the stopped cluster's chunks")
+    stopped.kill(signal.SIGTERM)  # a deploy: the whole group told to stop
+    parent = wait_for_final_row(parent_id, timeout=120)
+
+    assert parent.status == Status.COMPLETED, (parent.error, survivor.log()[-3000:])
+    assert (parent.processed_items, parent.result["analyzed"], parent.result["failed"]) == (URLS, URLS, 0)
+    rerun_by_survivor = chunks_run_by(survivor.log())
+    for chunk in under_way:
+        chunk.refresh_from_db()
+        assert (chunk.status, chunk.attempt, chunk.result["analyzed"]) == (Status.COMPLETED, 2, 50), chunk.error
+        assert str(chunk.pk) in rerun_by_survivor
+    assert outcome_notices(parent_id) == ["task_complete"]
+    assert Notification.objects.count() == 1
+
+
 def test_a_cancelled_group_has_every_chunk_final_within_two_seconds_and_tells_once(
         start_clusters, paced_site, api, group_settings):
     group_settings.STATUSMSG = {**group_settings.STATUSMSG, "CHUNK_SIZE": 25}  # 12 chunks: some wait their turn
