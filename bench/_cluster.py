@@ -19,26 +19,41 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 BENCH_DIR = BASE_DIR / "var" / "bench"
 
 
-class Cluster:
-    """One qcluster process group, stopped for sure by stop()."""
+class ChildProcess:
+    """A child process in its own session, logging to var/bench/; stop() ends it and its whole group for sure."""
 
-    def __init__(self, env: dict, settings_module: str = "statusmsg.settings", name: str = "cluster"):
+    stop_grace = 12.0  # seconds a SIGTERMed child gets before its group is killed
+
+    def __init__(self, args: list[str], env: dict | None = None, log: str = "bench", unique_log: bool = True):
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        self.log = open(BENCH_DIR / f"{name}-{os.getpid()}.log", "wb")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve())], cwd=BASE_DIR, env=env,
-                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        suffix = f"-{time.monotonic_ns()}" if unique_log else ""
+        self.log_path = BENCH_DIR / f"{log}-{os.getpid()}{suffix}.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(args, cwd=BASE_DIR, env={**os.environ, **(env or {})}, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(15)
-        # The workers are in the same process group; make sure none outlives the cluster.
+                self.process.wait(self.stop_grace)
+        # The workers are in the same process group; make sure none outlives the child.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self.log.close()
+
+
+class Cluster(ChildProcess):
+    """One qcluster process group (this file run as a script), stopped for sure by stop()."""
+
+    stop_grace = 15.0
+
+    def __init__(self, env: dict, settings_module: str = "statusmsg.settings", name: str = "cluster"):
+        super().__init__([sys.executable, str(Path(__file__).resolve())],
+                         {**env, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONUNBUFFERED": "1"},
+                         log=name, unique_log=False)
 
 
 def wait_until(condition, timeout: float, interval: float = 0.02, message: str = "condition"):

@@ -14,10 +14,8 @@ Needs PostgreSQL (BENCH_DATABASE_URL, default .../statusmsg_bench_scale), Redis,
 
 import argparse
 import asyncio
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _cluster import ChildProcess as Process
 from _setup import BASE_DIR, setup
 
 KIND = "bench_spin=bench.scale_out_jobs.spin_job"
@@ -33,27 +32,6 @@ os.environ["STATUSMSG_EXTRA_JOB_KINDS"] = KIND
 os.environ.setdefault("CHANNEL_PREFIX", f"scale{os.getpid()}")
 os.environ.setdefault("STATUSMSG_MAX_SOCKETS_PER_USER", "100000")
 os.environ.setdefault("STATUSMSG_USER_MESSAGE_RATE", "100000")
-
-
-class Process:
-    """A child in its own session, stopped (and its group killed) for sure."""
-
-    def __init__(self, args: list[str], env: dict | None = None, log: str = "bench"):
-        logs = BASE_DIR / "var" / "bench"
-        logs.mkdir(parents=True, exist_ok=True)
-        self.log = open(logs / f"{log}-{os.getpid()}-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(args, cwd=BASE_DIR, env={**os.environ, **(env or {})}, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(12)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.log.close()
 
 
 def drain(clusters: int, jobs: int, workers: int) -> float:

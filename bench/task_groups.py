@@ -26,18 +26,16 @@ task alone takes 75 s or more).
 """
 
 import argparse
-import contextlib
 import multiprocessing
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import BASE_DIR, setup
+from _cluster import ChildProcess
+from _setup import setup
 from analysis_throughput import serve
 
 KIND = "bench_analysis"
@@ -45,32 +43,17 @@ os.environ["STATUSMSG_EXTRA_JOB_KINDS"] = f"{KIND}=bench.task_groups_jobs.fetch_
 os.environ.setdefault("CHANNEL_PREFIX", f"groups{os.getpid()}")
 
 
-class Cluster:
-    """`manage.py run_cluster` in its own session, with workers workers; stopped (group killed) for sure."""
+class Cluster(ChildProcess):
+    """`manage.py run_cluster` with workers workers; stopped (group killed) for sure."""
 
     def __init__(self, workers: int, name: str):
-        logs = BASE_DIR / "var" / "bench"
-        logs.mkdir(parents=True, exist_ok=True)
-        self.log_path = logs / f"groups-{name}-{os.getpid()}-{time.monotonic_ns()}.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "STATUSMSG_MAX_CONCURRENT_TASKS": str(workers), "LOG_LEVEL": "INFO"}
-        self.process = subprocess.Popen([sys.executable, "manage.py", "run_cluster"], cwd=BASE_DIR, env=env,
-                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        super().__init__([sys.executable, "manage.py", "run_cluster"],
+                         {"STATUSMSG_MAX_CONCURRENT_TASKS": str(workers), "LOG_LEVEL": "INFO"}, log=f"groups-{name}")
 
     def running(self) -> bool:
         if self.process.poll() is not None:
             raise SystemExit(f"cluster exited:\n{self.log_path.read_text(errors='replace')[-3000:]}")
         return "] running." in self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(12)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.log.close()
 
 
 def machine_busy() -> tuple[float, float]:
