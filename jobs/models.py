@@ -124,39 +124,48 @@ class CompiledCount(Compiled):
             return cursor.fetchone()[0]
 
 
-class _ReturnedRows:
-    """The RETURNING clause of every TaskInfo column on one database, and the rows it hands back.
+class RowShape:
+    """How one model's columns come back from a query on one database: their attnames, and the
+    converters (UUID, JSON, datetimes on SQLite) looked up once, not per row."""
 
-    The per-column converters (UUID, JSON, datetimes on SQLite) are looked up once per database:
-    every job's start, progress writes and end read a row back this way.
-    """
-
-    def __init__(self, alias: str):
+    def __init__(self, alias: str, model: type[models.Model]):
         self.alias = alias
+        self.model = model
         connection = connections[alias]
-        concrete = TaskInfo._meta.concrete_fields
-        self.returning = " RETURNING " + ", ".join(connection.ops.quote_name(field.column) for field in concrete)
-        self.names = [field.attname for field in concrete]
-        columns = [field.get_col(TaskInfo._meta.db_table) for field in concrete]
+        self.fields = model._meta.concrete_fields
+        self.names = [field.attname for field in self.fields]
+        columns = [field.get_col(model._meta.db_table) for field in self.fields]
         self.converters = [
             (index, col, converters)
             for index, col in enumerate(columns)
             if (converters := connection.ops.get_db_converters(col) + col.get_db_converters(connection))
         ]
 
-    def run(self, sql: str, params: list) -> list["TaskInfo"]:
+    def instance(self, values) -> models.Model:
+        """Return the model instance of one row's values for these columns, as a SELECT's would be."""
         connection = connections[self.alias]
-        with connection.cursor() as cursor:
+        values = list(values)
+        for index, col, converters in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], col, connection)
+        return self.model.from_db(self.alias, self.names, values)
+
+
+class _ReturnedRows:
+    """The RETURNING clause of every TaskInfo column on one database, and the rows it hands back
+    (every job's start, progress writes and end read a row back this way)."""
+
+    def __init__(self, alias: str):
+        self.alias = alias
+        self.shape = RowShape(alias, TaskInfo)
+        quote = connections[alias].ops.quote_name
+        self.returning = " RETURNING " + ", ".join(quote(field.column) for field in self.shape.fields)
+
+    def run(self, sql: str, params: list) -> list["TaskInfo"]:
+        with connections[self.alias].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        tasks = []
-        for row in rows:
-            values = list(row)
-            for index, col, converters in self.converters:
-                for converter in converters:
-                    values[index] = converter(values[index], col, connection)
-            tasks.append(TaskInfo.from_db(self.alias, self.names, values))
-        return tasks
+        return [self.shape.instance(row) for row in rows]
 
 
 _returned: dict[str, _ReturnedRows] = {}  # per database alias; two threads building one store the same

@@ -35,14 +35,13 @@ import signal
 import time
 
 from django.db import Error as DatabaseError
-from django.db import connections
 from django.dispatch import receiver
 from django_q.exceptions import TimeoutException
 from django_q.signals import post_execute_in_worker
 
 from statusmsg import log_context
 
-from . import lifecycle, reaper
+from . import lifecycle, queries, reaper
 from .exceptions import JobCancelled, JobFailed
 from .heartbeat import Heartbeat, drop_connection
 from .models import FINAL_STATUSES, Status, TaskInfo
@@ -69,7 +68,7 @@ def run_task(task_id: str) -> str:
 
 
 def _run_task(task_id: str) -> str:
-    task = read_task(task_id)
+    task = queries.read_task(task_id)
     if task is None:
         logger.warning("task id=%s vanished before it ran", task_id)
         return "missing"
@@ -88,69 +87,6 @@ def _run_task(task_id: str) -> str:
         logger.info("task id=%s not started status=%s", task_id, task.status)
         return "not-started"
     return _run_started(task, cluster)
-
-
-def read_task(task_id) -> TaskInfo | None:
-    """Return the task with its owner attached (TaskInfo.objects.select_related("owner")), or None."""
-    alias = TaskInfo.objects.db
-    read = _task_reads.get(alias)
-    if read is None:
-        read = _task_reads[alias] = _TaskRead(alias)
-    return read(task_id)
-
-
-class _TaskRead:
-    """The worker's read of its row, compiled once per database: its one query before the job starts.
-
-    Compiling this join (every column of the task and of its owner) cost the ORM more than
-    running it cost the database, so its SQL and converters are made once, as
-    notifications.queries.get_unread_count does, and each job sends only its id. Values pass
-    through the fields' own converters, as TaskInfoQuerySet.update_returning's do. Two threads
-    building it at once store the same thing.
-    """
-
-    def __init__(self, alias: str):
-        self.alias = alias
-        connection = connections[alias]
-        quote = connection.ops.quote_name
-        owner_field = TaskInfo._meta.get_field("owner")
-        user_model = owner_field.related_model
-        self.parts = []  # (model, attnames, columns, converters) of the task, then of its owner
-        selected = []
-        for model, table in ((TaskInfo, "task"), (user_model, "owner")):
-            fields = model._meta.concrete_fields
-            columns = [field.get_col(table) for field in fields]
-            converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection) for col in columns]
-            self.parts.append((model, [field.attname for field in fields], columns, converters))
-            selected += [f"{quote(table)}.{quote(field.column)}" for field in fields]
-        self.sql = (
-            f"SELECT {', '.join(selected)} FROM {quote(TaskInfo._meta.db_table)} {quote('task')} "
-            f"LEFT OUTER JOIN {quote(user_model._meta.db_table)} {quote('owner')} "
-            f"ON {quote('owner')}.{quote(user_model._meta.pk.column)} = {quote('task')}.{quote(owner_field.column)} "
-            f"WHERE {quote('task')}.{quote(TaskInfo._meta.pk.column)} = %s"
-        )
-
-    def __call__(self, task_id) -> TaskInfo | None:
-        connection = connections[self.alias]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, [TaskInfo._meta.pk.get_db_prep_value(task_id, connection)])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        rows, start = [], 0
-        for model, names, columns, converters in self.parts:
-            values = list(row[start:start + len(names)])
-            start += len(names)
-            for index, (col, field_converters) in enumerate(zip(columns, converters, strict=True)):
-                for converter in field_converters:
-                    values[index] = converter(values[index], col, connection)
-            rows.append(model.from_db(self.alias, names, values))
-        task, owner = rows
-        task.owner = owner if task.owner_id is not None else None
-        return task
-
-
-_task_reads: dict[str, _TaskRead] = {}
 
 
 def _run_started(task: TaskInfo, cluster: ClusterWatch | None) -> str:

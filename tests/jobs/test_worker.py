@@ -300,7 +300,7 @@ def test_the_worker_reads_its_row_and_owner_as_the_orm_does(make_task, user, own
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from jobs.worker import read_task
+    from jobs.queries import read_task
 
     def fields_of(instance) -> dict:
         return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
